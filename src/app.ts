@@ -1,0 +1,101 @@
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Container } from './container.js';
+import { ApiError } from './lib/errors.js';
+import { installValidationMessages } from './lib/validation.js';
+import { authRoutes } from './modules/auth/routes.js';
+import { healthRoutes } from './modules/health/routes.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerOpenApi } from './plugins/openapi.js';
+import { registerRequestContext, requestIdFrom } from './plugins/request-context.js';
+import { registerNotFound } from './plugins/routing.js';
+import { registerSecurityHeaders } from './plugins/security-headers.js';
+
+export interface BuildAppOptions {
+  /** A pino logger; none (silent) when omitted. */
+  logger?: FastifyBaseLogger;
+}
+
+/** Every API module, mounted under both `/api` and `/api/v1` (spec README §1). */
+function apiModules(c: Container) {
+  return async (app: FastifyInstance) => {
+    await app.register(authRoutes(c.auth));
+  };
+}
+
+/** Builds the HTTP app from a wired container. Never listens (main.ts does; tests inject). */
+export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  installValidationMessages();
+  const { config } = c;
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: config.bodyLimit,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    logController: { requestIdLogLabel: 'request_id', disableRequestLogging: true },
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Malformed requests Node's parser rejects still get the JSON envelope.
+    clientErrorHandler: (_err, socket) => {
+      const body = JSON.stringify({ detail: 'Invalid request', code: 'bad_request', error_id: '00000000' });
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+    },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // JSON: an empty body reads as `{}` (as the original); malformed JSON is a 400 `parse_error`.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') {
+      done(null, {});
+      return;
+    }
+    defaultJson(req, body.toString(), (err, value) => {
+      if (err) done(new ApiError(400, 'parse_error', 'Invalid JSON in request body'), undefined);
+      else done(null, value);
+    });
+  });
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+
+  registerErrorHandling(app);
+  registerRequestContext(app, config.trustedProxies);
+  registerSecurityHeaders(app, config);
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Origin', 'User-Agent', 'X-Requested-With', 'X-Request-ID'],
+    exposedHeaders: ['X-Request-ID', 'Retry-After'],
+    maxAge: 86400,
+  });
+  registerAuth(app, {
+    tokens: c.tokens,
+    sessionState: c.sessionState,
+    now: c.now,
+    idleTimeoutSeconds: config.jwt.idleTimeout,
+    touchSession: c.touchSession,
+  });
+  registerNotFound(app);
+  await registerOpenApi(app);
+
+  await app.register(
+    healthRoutes([
+      { name: 'database', check: async () => (await c.database.ping(), 'ok') },
+      { name: 'redis', check: async () => (c.redis ? (await c.kv.ping(), 'ok') : 'disabled') },
+    ]),
+  );
+  await app.register(apiModules(c), { prefix: '/api' });
+  await app.register(apiModules(c), { prefix: '/api/v1' });
+
+  app.addHook('onClose', async () => {
+    await c.close();
+  });
+  return app;
+}

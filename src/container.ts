@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { createFieldCipher } from './lib/crypto/field-cipher.js';
+import { createMemoryStore, createRedisClient, createRedisStore, type KeyValueStore } from './lib/kv.js';
+import { createPasswordHasher } from './lib/password-hasher.js';
+import { createTimestampFormatter } from './lib/time.js';
+import { createAuthService } from './modules/auth/service.js';
+import { createSessionRepo } from './modules/auth/session-repo.js';
+import { createSessionService } from './modules/auth/session-service.js';
+import { createSessionStateCache } from './modules/auth/session-state.js';
+import { createTokenService } from './modules/auth/tokens.js';
+import { createDataKeyStore } from './modules/keys/data-keys.js';
+import { createUserReader } from './modules/users/reader.js';
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface ContainerOptions {
+  /** Replace the clock (tests). */
+  clock?: Clock;
+  /** Use this database instead of opening one from the config (tests share one per file). */
+  database?: Database;
+  /** Apply migrations on open (default true). */
+  migrate?: boolean;
+}
+
+/** The one place that wires infrastructure and services together. */
+export async function createContainer(config: Config, opts: ContainerOptions = {}) {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
+  const database =
+    opts.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir === ':memory:' ? 'memory://' : `${config.dataDir}/pglite`,
+      poolMax: config.databasePoolMax,
+      ssl: config.databaseSsl,
+    }));
+  if (opts.migrate !== false) await runMigrations(database);
+  const { db } = database;
+
+  let redis: Redis | undefined;
+  let kv: KeyValueStore;
+  if (config.redisUrl) {
+    redis = createRedisClient(config.redisUrl);
+    kv = createRedisStore(redis);
+  } else {
+    kv = createMemoryStore(() => now().getTime());
+  }
+
+  const cipher = createFieldCipher({
+    keys: config.encryption.keys,
+    activeKeyId: config.encryption.activeKeyId,
+    blindIndexKey: config.encryption.blindIndexKey,
+  });
+  const fmt = createTimestampFormatter(config.timeZone);
+  const dataKeys = createDataKeyStore(cipher, () => now().getTime());
+  const hasher = createPasswordHasher();
+  const tokens = createTokenService(config.jwt, now);
+  const sessionState = createSessionStateCache({ db, kv });
+  const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
+  const users = createUserReader({ cipher, dataKeys, fmt });
+  const auth = createAuthService({ db, config, hasher, sessions, tokens, dataKeys, users, now });
+
+  return {
+    config,
+    clock,
+    now,
+    database,
+    db,
+    redis,
+    kv,
+    cipher,
+    fmt,
+    dataKeys,
+    hasher,
+    tokens,
+    sessionState,
+    sessions,
+    users,
+    auth,
+    touchSession: (sessionId: number, at: Date) => createSessionRepo(db).touch(sessionId, at),
+    async close() {
+      await kv.close();
+      if (!opts.database) await database.close();
+    },
+  };
+}
+export type Container = Awaited<ReturnType<typeof createContainer>>;

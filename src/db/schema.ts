@@ -1,0 +1,218 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The data model (spec data-model.md). Columns holding sensitive values are `text` ciphertext
+ * written by lib/crypto/field-cipher.ts; they never hold plaintext.
+ * PostgreSQL 15 is the oldest supported server: use no feature newer than that.
+ */
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const id = () => bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity();
+const userRef = (name: string) => bigint(name, { mode: 'number' });
+
+export const roleEnum = pgEnum('user_role', ['candidate', 'admin', 'superuser']);
+export const deviceTypeEnum = pgEnum('device_type', ['mobile', 'tablet', 'pc', 'bot', 'unknown']);
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    email: varchar('email', { length: 254 }).notNull(),
+    password: text('password').notNull(),
+    firstName: varchar('first_name', { length: 1000 }).notNull().default(''),
+    lastName: varchar('last_name', { length: 1000 }).notNull().default(''),
+    role: roleEnum('role').notNull().default('candidate'),
+    hasCompletedIntake: boolean('has_completed_intake').notNull().default(false),
+    isActive: boolean('is_active').notNull().default(true),
+    dateJoined: ts('date_joined').notNull().defaultNow(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    lastLogin: ts('last_login'),
+    passwordLastChanged: ts('password_last_changed').notNull().defaultNow(),
+    totpSecret: text('totp_secret'),
+    totpEnabled: boolean('totp_enabled').notNull().default(false),
+    totpEnabledAt: ts('totp_enabled_at'),
+    totpLastUsed: ts('totp_last_used'),
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    anonymizedAt: ts('anonymized_at'),
+  },
+  (t) => [
+    // SECURITY: e-mails are stored lower-cased; the index on lower() also guards imports.
+    uniqueIndex('users_email_lower_uq').on(sql`lower(${t.email})`),
+    index('users_role_idx').on(t.role, t.id),
+  ],
+);
+
+export const PROFILE_FIELDS = [
+  'id_number',
+  'contact_number',
+  'address',
+  'emergency_contact',
+  'emergency_phone',
+  'diagnosis',
+  'medications',
+  'allergies',
+  'medical_notes',
+  'doctor_name',
+  'doctor_phone',
+  'accommodations',
+  'assistive_technology',
+  'learning_style',
+  'support_needs',
+  'communication_preferences',
+] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+
+export const userProfiles = pgTable(
+  'user_profiles',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    // PRIVACY: every data column is ciphertext (AES-256-GCM under the user's data key).
+    idNumber: text('id_number'),
+    contactNumber: text('contact_number'),
+    address: text('address'),
+    emergencyContact: text('emergency_contact'),
+    emergencyPhone: text('emergency_phone'),
+    diagnosis: text('diagnosis'),
+    medications: text('medications'),
+    allergies: text('allergies'),
+    medicalNotes: text('medical_notes'),
+    doctorName: text('doctor_name'),
+    doctorPhone: text('doctor_phone'),
+    accommodations: text('accommodations'),
+    assistiveTechnology: text('assistive_technology'),
+    learningStyle: text('learning_style'),
+    supportNeeds: text('support_needs'),
+    communicationPreferences: text('communication_preferences'),
+    // Keyed HMAC of the 13 digits: uniqueness and lookup without decrypting.
+    idNumberIndex: varchar('id_number_index', { length: 64 }),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('user_profiles_user_uq').on(t.userId),
+    uniqueIndex('user_profiles_id_number_index_uq').on(t.idNumberIndex),
+  ],
+);
+
+/** Per-user data encryption keys, wrapped by a versioned master key (privacy.md §7). */
+export const dataKeys = pgTable(
+  'data_keys',
+  {
+    userId: userRef('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    masterKeyId: varchar('master_key_id', { length: 32 }).notNull(),
+    wrappedKey: text('wrapped_key').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    rewrappedAt: ts('rewrapped_at'),
+  },
+  (t) => [index('data_keys_master_key_idx').on(t.masterKeyId)],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sessionKey: varchar('session_key', { length: 64 }).notNull(),
+    deviceType: deviceTypeEnum('device_type').notNull().default('unknown'),
+    browser: varchar('browser', { length: 100 }).notNull().default(''),
+    os: varchar('os', { length: 100 }).notNull().default(''),
+    userAgent: varchar('user_agent', { length: 500 }).notNull().default(''),
+    ipAddress: varchar('ip_address', { length: 45 }),
+    country: varchar('country', { length: 100 }).notNull().default(''),
+    city: varchar('city', { length: 100 }).notNull().default(''),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastActivity: ts('last_activity').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    // Addition: hard cap on a session's life however often it is refreshed.
+    absoluteExpiresAt: ts('absolute_expires_at').notNull(),
+    isSuspicious: boolean('is_suspicious').notNull().default(false),
+    terminatedAt: ts('terminated_at'),
+    terminatedReason: varchar('terminated_reason', { length: 32 }),
+  },
+  (t) => [
+    uniqueIndex('sessions_session_key_uq').on(t.sessionKey),
+    index('sessions_user_activity_idx').on(t.userId, t.lastActivity),
+  ],
+);
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    jti: varchar('jti', { length: 32 }).primaryKey(),
+    sessionId: bigint('session_id', { mode: 'number' })
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    issuedAt: ts('issued_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    rotatedAt: ts('rotated_at'),
+    replacedBy: varchar('replaced_by', { length: 32 }),
+  },
+  (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
+);
+
+export const passwordHistory = pgTable(
+  'password_history',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('password_history_user_idx').on(t.userId, t.createdAt)],
+);
+
+/**
+ * Append-only audit trail (privacy.md §6). Never holds sensitive values: `changes` only for
+ * non-sensitive fields, `fields` lists names.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id(),
+    at: ts('at').notNull().defaultNow(),
+    actorId: userRef('actor_id'),
+    actorRole: varchar('actor_role', { length: 20 }),
+    ip: varchar('ip', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 500 }),
+    requestId: varchar('request_id', { length: 128 }),
+    action: varchar('action', { length: 64 }).notNull(),
+    resourceType: varchar('resource_type', { length: 64 }).notNull(),
+    resourceId: varchar('resource_id', { length: 64 }),
+    subjectUserId: userRef('subject_user_id'),
+    fields: jsonb('fields').$type<string[]>(),
+    changes: jsonb('changes').$type<Record<string, [unknown, unknown]>>(),
+    outcome: varchar('outcome', { length: 16 }).notNull().default('success'),
+    reason: varchar('reason', { length: 500 }),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    prevHash: varchar('prev_hash', { length: 64 }),
+    hash: varchar('hash', { length: 64 }),
+  },
+  (t) => [
+    index('audit_log_subject_at_idx').on(t.subjectUserId, t.at),
+    index('audit_log_actor_at_idx').on(t.actorId, t.at),
+    index('audit_log_action_at_idx').on(t.action, t.at),
+  ],
+);
+

@@ -1,0 +1,96 @@
+import { Redis } from 'ioredis';
+
+/**
+ * Small shared key-value store for state every instance must see (session state, pending 2FA,
+ * setup secrets, used codes). Redis when REDIS_URL is set; an in-process map otherwise, which is
+ * only correct for a single instance (spec README §6).
+ */
+export interface KeyValueStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets only when absent; true when this call set it (used for one-time markers). */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  del(...keys: string[]): Promise<void>;
+  /** Atomically takes a value (get + delete). */
+  take(key: string): Promise<string | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
+  const map = new Map<string, { value: string; expiresAt: number }>();
+  const live = (key: string) => {
+    const hit = map.get(key);
+    if (!hit) return null;
+    if (hit.expiresAt <= now()) {
+      map.delete(key);
+      return null;
+    }
+    return hit;
+  };
+  // Expired entries are dropped lazily on read and by a periodic sweep (unref'd: never keeps the process alive).
+  const sweep = setInterval(() => {
+    const t = now();
+    for (const [k, v] of map) if (v.expiresAt <= t) map.delete(k);
+  }, 60_000);
+  sweep.unref();
+  return {
+    kind: 'memory',
+    get: async (key) => live(key)?.value ?? null,
+    set: async (key, value, ttl) => {
+      map.set(key, { value, expiresAt: now() + ttl * 1000 });
+    },
+    setIfAbsent: async (key, value, ttl) => {
+      if (live(key)) return false;
+      map.set(key, { value, expiresAt: now() + ttl * 1000 });
+      return true;
+    },
+    del: async (...keys) => {
+      for (const k of keys) map.delete(k);
+    },
+    take: async (key) => {
+      const hit = live(key);
+      map.delete(key);
+      return hit?.value ?? null;
+    },
+    ping: async () => undefined,
+    close: async () => {
+      clearInterval(sweep);
+      map.clear();
+    },
+  };
+}
+
+export function createRedisClient(url: string): Redis {
+  return new Redis(url, {
+    // Fail requests fast while Redis is down instead of queueing them forever.
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+    lazyConnect: false,
+  });
+}
+
+export function createRedisStore(redis: Redis, prefix = 'pss:'): KeyValueStore {
+  const k = (key: string) => prefix + key;
+  return {
+    kind: 'redis',
+    get: (key) => redis.get(k(key)),
+    set: async (key, value, ttl) => {
+      await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)));
+    },
+    setIfAbsent: async (key, value, ttl) =>
+      (await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK',
+    del: async (...keys) => {
+      if (keys.length) await redis.del(...keys.map(k));
+    },
+    take: (key) => redis.getdel(k(key)),
+    ping: async () => {
+      await redis.ping();
+    },
+    close: async () => {
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createContainer } from './container.js';
+import { withDevSecrets } from './lib/dev-secrets.js';
+import { bootstrapSuperuser, hasSuperuser } from './modules/users/bootstrap.js';
+
+/** Start: read config, wire, migrate, bootstrap, listen; drain and close on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const dev = withDevSecrets(process.env);
+  let config;
+  try {
+    config = loadConfig(dev.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`config: ${line}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino({
+    level: config.logLevel,
+    // SECURITY: never log credentials or tokens, whatever a log call passes in.
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.refresh', '*.access'],
+      censor: '[redacted]',
+    },
+  });
+  if (dev.generated.length) {
+    logger.warn(
+      { file: dev.file, secrets: dev.generated },
+      'development secrets were generated and are kept in the data folder; set them in the environment for production',
+    );
+  }
+  const container = await createContainer(config);
+  if (config.bootstrapSuperuser) {
+    const outcome = await bootstrapSuperuser(container, config.bootstrapSuperuser);
+    logger.info({ outcome }, 'bootstrap superuser from DJANGO_SUPERUSER_*');
+  } else if (!(await hasSuperuser(container))) {
+    logger.warn('no superuser yet: create one with `npm run cli -- users:create-superuser --email <e-mail>`');
+  }
+  const app = await buildApp(container, { logger });
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  logger.info(
+    { database: container.database.kind, redis: Boolean(config.redisUrl) },
+    `PSS API listening on http://${shown}:${config.port} (docs: http://${shown}:${config.port}/api/docs/)`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,227 @@
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { ApiError, badRequest, validationError } from '../../lib/errors.js';
+import { escapeText } from '../../lib/escape.js';
+import type { PasswordHasher } from '../../lib/password-hasher.js';
+import type { DataKeyStore } from '../keys/data-keys.js';
+import { createUserRepo, type UserRow } from '../users/repo.js';
+import type { UserReader } from '../users/reader.js';
+import type { UserResponse } from '../users/serialize.js';
+import {
+  asText,
+  emailErrors,
+  missingCredentials,
+  nameError,
+  passwordLengthError,
+  policyErrors,
+} from './credentials.js';
+import { createSessionRepo } from './session-repo.js';
+import type { SessionService } from './session-service.js';
+import { newJti, type TokenService } from './tokens.js';
+
+export interface AuthServiceDeps {
+  db: Db;
+  config: Config;
+  hasher: PasswordHasher;
+  sessions: SessionService;
+  tokens: TokenService;
+  dataKeys: DataKeyStore;
+  users: UserReader;
+  now: () => Date;
+}
+
+const INVALID_CREDENTIALS = () => new ApiError(401, 'invalid_credentials', 'Invalid email or password');
+const TOKEN_NOT_VALID = () => new ApiError(401, 'token_not_valid', 'Token is invalid or expired');
+const SETUP_MESSAGE = '2FA is mandatory for admin and superuser accounts. Please set up 2FA to continue.';
+
+export type LoginResult =
+  | { kind: 'tokens'; body: { access: string; refresh: string; user: UserResponse } }
+  | { kind: '2fa'; body: { requires_2fa: true; email: string; message: string } };
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, config, hasher, sessions, tokens, dataKeys, users, now } = deps;
+
+  async function present(userId: number): Promise<UserResponse> {
+    const user = await users.one(db, userId);
+    if (!user) throw new Error(`user ${userId} vanished`);
+    return user;
+  }
+
+  /** Creates a user with an empty profile and a data key; used by register, admin creation, bootstrap. */
+  async function createAccount(
+    tx: Parameters<Parameters<Db['transaction']>[0]>[0],
+    input: { email: string; password: string | null; firstName: string; lastName: string; role: UserRow['role'] },
+  ): Promise<UserRow> {
+    const at = now();
+    const repo = createUserRepo(tx);
+    const passwordHash = input.password === null ? '!unusable' : await hasher.hash(input.password);
+    const user = await repo.insert({
+      email: input.email,
+      password: passwordHash,
+      firstName: escapeText(input.firstName),
+      lastName: escapeText(input.lastName),
+      role: input.role,
+      dateJoined: at,
+      createdAt: at,
+      updatedAt: at,
+      passwordLastChanged: at,
+    });
+    await repo.insertEmptyProfile(user.id, at);
+    await dataKeys.obtain(tx, user.id);
+    return user;
+  }
+
+  return {
+    createAccount,
+
+    async register(body: Record<string, unknown>, meta: RequestMeta) {
+      const email = asText(body.email);
+      const password = asText(body.password);
+      const fail = (detail: string, errors: Record<string, string[]>) => validationError(errors, detail, { error: detail });
+      const missing = missingCredentials(email, password);
+      if (missing) throw fail('Email and password are required', missing);
+      const checked = emailErrors(email, config.allowedEmailDomains);
+      if ('errors' in checked) throw fail('Invalid email', checked.errors);
+      const lengthError = passwordLengthError(password);
+      if (lengthError) throw fail('Invalid password', { password: [lengthError] });
+      const firstName = asText(body.first_name);
+      const lastName = asText(body.last_name);
+      const policy = policyErrors(password, { email: checked.value, firstName, lastName });
+      if (policy.length) throw fail('Invalid password', { password: policy });
+      const tooLong = nameError(firstName) ?? nameError(lastName);
+      if (tooLong) throw fail('Invalid name', { name: [tooLong] });
+
+      const result = await db.transaction(async (tx) => {
+        if (await createUserRepo(tx).findByEmail(checked.value)) return null;
+        // SECURITY: the role is never taken from the body; self-registration makes candidates.
+        const user = await createAccount(tx, { email: checked.value, password, firstName, lastName, role: 'candidate' });
+        const opened = await sessions.open(tx, user.id, meta);
+        return { user, opened };
+      }).catch((err: unknown) => {
+        if (isUniqueViolation(err)) return null;
+        throw err;
+      });
+      if (!result) throw fail('User already exists', { email: ['Email already in use'] });
+      return { user: await present(result.user.id), ...result.opened.tokens };
+    },
+
+    async login(body: Record<string, unknown>, meta: RequestMeta): Promise<LoginResult> {
+      const email = asText(body.email);
+      const password = asText(body.password);
+      const missing = missingCredentials(email, password);
+      if (missing) throw validationError(missing, 'Email and password are required');
+      const checked = emailErrors(email, config.allowedEmailDomains);
+      if ('errors' in checked) throw validationError(checked.errors, 'Invalid email');
+      if ([...password].length > 128) {
+        throw validationError({ password: [passwordLengthError(password) ?? ''] }, 'Invalid password');
+      }
+      const user = await createUserRepo(db).findByEmail(checked.value);
+      // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
+      const check = await hasher.verify(password, user?.password);
+      if (!user || !check.ok || !user.isActive) throw INVALID_CREDENTIALS();
+      if (check.needsRehash) {
+        await createUserRepo(db).update(user.id, { password: await hasher.hash(password) });
+      }
+      if (user.totpEnabled) {
+        return {
+          kind: '2fa',
+          body: { requires_2fa: true, email: user.email, message: 'Please enter your 2FA authentication code' },
+        };
+      }
+      if (user.role !== 'candidate') {
+        const setup = await tokens.sign('2fa_setup', user.id);
+        throw new ApiError(403, '2fa_setup_required', SETUP_MESSAGE, undefined, {
+          requires_2fa_setup: true,
+          message: SETUP_MESSAGE,
+          setup_url: '/auth/2fa/setup/',
+          setup_token: setup.token,
+        });
+      }
+      return { kind: 'tokens', body: await this.completeLogin(user, meta) };
+    },
+
+    /** Opens a session for an authenticated user and records the login. */
+    async completeLogin(user: UserRow, meta: RequestMeta) {
+      const opened = await db.transaction(async (tx) => {
+        await createUserRepo(tx).update(user.id, { lastLogin: now() });
+        return sessions.open(tx, user.id, meta);
+      });
+      return { ...opened.tokens, user: await present(user.id) };
+    },
+
+    async refresh(body: Record<string, unknown>) {
+      const raw = body.refresh;
+      if (typeof raw !== 'string' || raw.trim() === '') {
+        throw validationError({ refresh: ['This field is required.'] });
+      }
+      const claims = await tokens.verify(raw.trim(), 'refresh');
+      if (!claims) throw TOKEN_NOT_VALID();
+      const at = now();
+      const outcome = await db.transaction(async (tx) => {
+        const repo = createSessionRepo(tx);
+        const found = await repo.lockRefreshToken(claims.jti);
+        if (!found || String(found.session.userId) !== claims.user_id) return { ok: false as const };
+        const { token, session } = found;
+        if (session.terminatedAt) return { ok: false as const };
+        if (token.rotatedAt) {
+          const sinceRotation = (at.getTime() - token.rotatedAt.getTime()) / 1000;
+          if (sinceRotation <= config.jwt.reuseGraceSeconds) return { ok: false as const };
+          // SECURITY: a rotated token came back: someone holds a stolen copy. End the whole session.
+          const ended = await sessions.terminate(tx, { id: session.id }, 'token_reuse');
+          return { ok: false as const, ended };
+        }
+        if (at >= token.expiresAt || at >= session.absoluteExpiresAt) return { ok: false as const };
+        const user = await createUserRepo(tx).findById(session.userId);
+        if (!user?.isActive) return { ok: false as const };
+        const jti = newJti();
+        const expiresAt = new Date(Math.min(at.getTime() + config.jwt.refreshTtl * 1000, session.absoluteExpiresAt.getTime()));
+        await repo.insertRefreshToken({ jti, sessionId: session.id, issuedAt: at, expiresAt });
+        await repo.markRotated(token.jti, at, jti);
+        await repo.update(session.id, { expiresAt, lastActivity: at });
+        await createUserRepo(tx).update(user.id, { lastLogin: at });
+        return { ok: true as const, userId: user.id, sessionId: session.id, jti, exp: Math.floor(expiresAt.getTime() / 1000) };
+      });
+      if (!outcome.ok) {
+        if (outcome.ended) await sessions.evict(outcome.ended);
+        throw TOKEN_NOT_VALID();
+      }
+      return sessions.issue(outcome.userId, outcome.sessionId, outcome.jti, outcome.exp);
+    },
+
+    async logout(actor: Actor, body: Record<string, unknown>) {
+      const raw = body.refresh;
+      let otherSessionId: number | undefined;
+      if (raw !== undefined && raw !== null && raw !== '') {
+        const claims = typeof raw === 'string' ? await tokens.verify(raw.trim(), 'refresh') : null;
+        const found = claims ? await createSessionRepo(db).lockRefreshToken(claims.jti) : undefined;
+        const live =
+          found &&
+          found.session.userId === actor.userId &&
+          !found.token.rotatedAt &&
+          !found.session.terminatedAt &&
+          found.token.expiresAt > now();
+        if (!live) throw badRequest('Invalid token');
+        otherSessionId = found.session.id;
+      }
+      const ended = await db.transaction(async (tx) => {
+        const mine = await sessions.terminate(tx, { id: actor.sessionId }, 'logout');
+        const other =
+          otherSessionId !== undefined && otherSessionId !== actor.sessionId
+            ? await sessions.terminate(tx, { id: otherSessionId }, 'logout')
+            : [];
+        return [...mine, ...other];
+      });
+      await sessions.evict(ended);
+      return { detail: 'Successfully logged out' };
+    },
+
+    me: (actor: Actor) => present(actor.userId),
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } } | null;
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}

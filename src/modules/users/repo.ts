@@ -1,0 +1,67 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { userProfiles, users } from '../../db/schema.js';
+
+export type UserRow = typeof users.$inferSelect;
+export type ProfileRow = typeof userProfiles.$inferSelect;
+export type UserWithProfile = UserRow & { profile: ProfileRow | null };
+
+/** Queries on users and their profiles. Returns rows, never response objects. */
+export function createUserRepo(db: DbOrTx) {
+  return {
+    async findByEmail(email: string): Promise<UserRow | undefined> {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(sql`lower(${users.email}) = ${email.toLowerCase()}`)
+        .limit(1);
+      return rows[0];
+    },
+    async findById(id: number): Promise<UserRow | undefined> {
+      const rows = await db.select().from(users).where(eq(users.id, id)).limit(1);
+      return rows[0];
+    },
+    async findWithProfile(id: number): Promise<UserWithProfile | undefined> {
+      const rows = await db
+        .select({ user: users, profile: userProfiles })
+        .from(users)
+        .leftJoin(userProfiles, eq(userProfiles.userId, users.id))
+        .where(eq(users.id, id))
+        .limit(1);
+      const row = rows[0];
+      return row ? { ...row.user, profile: row.profile } : undefined;
+    },
+    /** One query for any number of users (no N+1). Order follows `ids`. */
+    async findManyWithProfiles(ids: number[]): Promise<UserWithProfile[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .select({ user: users, profile: userProfiles })
+        .from(users)
+        .leftJoin(userProfiles, eq(userProfiles.userId, users.id))
+        .where(inArray(users.id, ids));
+      const byId = new Map(rows.map((r) => [r.user.id, { ...r.user, profile: r.profile }]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+    async insert(values: typeof users.$inferInsert): Promise<UserRow> {
+      const rows = await db.insert(users).values(values).returning();
+      const row = rows[0];
+      if (!row) throw new Error('insert returned no row');
+      return row;
+    },
+    async insertEmptyProfile(userId: number, at: Date): Promise<void> {
+      await db.insert(userProfiles).values({ userId, createdAt: at, updatedAt: at }).onConflictDoNothing();
+    },
+    async update(id: number, values: Partial<typeof users.$inferInsert>): Promise<UserRow | undefined> {
+      const rows = await db.update(users).set(values).where(eq(users.id, id)).returning();
+      return rows[0];
+    },
+    async countSuperusers(): Promise<number> {
+      const rows = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(users)
+        .where(sql`${users.role} = 'superuser' and ${users.isActive}`);
+      return rows[0]?.n ?? 0;
+    },
+  };
+}
+export type UserRepo = ReturnType<typeof createUserRepo>;

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ApiError, type FieldErrors } from '../lib/errors.js';
+
+/**
+ * One error envelope for every failure (spec README §4). Unexpected errors become a 500 with an
+ * `error_id` that is logged with the cause; no stack trace or driver message reaches a client.
+ */
+export const newErrorId = () => randomBytes(4).toString('hex');
+
+interface Envelope {
+  detail: string;
+  code: string;
+  errors?: FieldErrors;
+  error_id: string;
+  [extra: string]: unknown;
+}
+
+export function sendError(reply: FastifyReply, err: ApiError, errorId = newErrorId()): FastifyReply {
+  const body: Envelope = err.errors
+    ? { detail: err.detail, code: err.code, errors: err.errors, error_id: errorId }
+    : { detail: err.detail, code: err.code, error_id: errorId };
+  if (err.extra) Object.assign(body, err.extra);
+  if (err.headers) void reply.headers(err.headers);
+  return reply.code(err.status).type('application/json; charset=utf-8').send(body);
+}
+
+type ValidationItem = { instancePath?: string; message?: string; params?: Record<string, unknown> };
+
+/** DRF-style `{field: [messages]}` from a schema validation failure. */
+export function fieldErrorsFrom(items: ValidationItem[]): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const item of items) {
+    const field = (item.instancePath ?? '').split('/').filter(Boolean)[0] ?? 'non_field_errors';
+    const message = item.message ?? 'Invalid value.';
+    const list = (errors[field] ??= []);
+    if (!list.includes(message)) list.push(message);
+  }
+  return errors;
+}
+
+function mapFrameworkError(err: FastifyError): ApiError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'payload_too_large', 'Request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'unsupported_media_type', 'Unsupported media type in request.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError(400, 'parse_error', 'Invalid JSON in request body');
+    default:
+  }
+  if (err instanceof SyntaxError || err.name === 'SyntaxError') {
+    return new ApiError(400, 'parse_error', 'Invalid JSON in request body');
+  }
+  if (err.statusCode === 413) return new ApiError(413, 'payload_too_large', 'Request body is too large.');
+  if (err.statusCode === 415) return new ApiError(415, 'unsupported_media_type', 'Unsupported media type in request.');
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return new ApiError(err.statusCode, 'bad_request', 'Invalid request');
+  }
+  return null;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ApiError) return sendError(reply, error);
+    if (hasZodFastifySchemaValidationErrors(error) || (error.validation && error.validation.length > 0)) {
+      const context = error.validationContext;
+      if (context === 'params') return sendError(reply, new ApiError(404, 'not_found', 'Not found.'));
+      const errors = fieldErrorsFrom(error.validation as ValidationItem[]);
+      return sendError(reply, new ApiError(400, 'validation_error', 'Validation error', errors));
+    }
+    const mapped = mapFrameworkError(error);
+    if (mapped) return sendError(reply, mapped);
+    const errorId = newErrorId();
+    // SECURITY: the cause goes to the log only, tagged with the id the client sees.
+    request.log.error({ err: error, error_id: errorId }, 'unhandled error');
+    return sendError(
+      reply,
+      new ApiError(500, 'server_error', 'An unexpected error occurred. Please try again later.'),
+      errorId,
+    );
+  });
+}
