@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Container } from './container.js';
 import { ApiError } from './lib/errors.js';
@@ -8,6 +8,7 @@ import { installValidationMessages } from './lib/validation.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRequestContext, requestIdFrom } from './plugins/request-context.js';
@@ -34,7 +35,8 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: config.bodyLimit,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    logController: { requestIdLogLabel: 'request_id', disableRequestLogging: true },
+    // One access-log line per request is written by registerAccessLog instead of Fastify's two.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Malformed requests Node's parser rejects still get the JSON envelope.
@@ -53,11 +55,12 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
   // JSON: an empty body reads as `{}` (as the original); malformed JSON is a 400 `parse_error`.
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') {
+    const text = body.toString();
+    if (text.trim() === '') {
       done(null, {});
       return;
     }
-    defaultJson(req, body.toString(), (err, value) => {
+    void defaultJson(req, text, (err, value) => {
       if (err) done(new ApiError(400, 'parse_error', 'Invalid JSON in request body'), undefined);
       else done(null, value);
     });
@@ -65,13 +68,22 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
   await app.register(formbody, { bodyLimit: config.bodyLimit });
 
   registerErrorHandling(app);
+  registerAccessLog(app);
   registerRequestContext(app, config.trustedProxies);
   registerSecurityHeaders(app, config);
   await app.register(cors, {
     origin: config.corsOrigins,
     credentials: true,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Origin', 'User-Agent', 'X-Requested-With', 'X-Request-ID'],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'Accept',
+      'Origin',
+      'User-Agent',
+      'X-Requested-With',
+      'X-Request-ID',
+    ],
     exposedHeaders: ['X-Request-ID', 'Retry-After'],
     maxAge: 86400,
   });

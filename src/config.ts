@@ -81,7 +81,18 @@ export interface RateSpec {
   limit: number;
   windowSeconds: number;
 }
-const UNIT_SECONDS: Record<string, number> = { second: 1, sec: 1, s: 1, minute: 60, min: 60, m: 60, hour: 3600, h: 3600, day: 86400, d: 86400 };
+const UNIT_SECONDS: Record<string, number> = {
+  second: 1,
+  sec: 1,
+  s: 1,
+  minute: 60,
+  min: 60,
+  m: 60,
+  hour: 3600,
+  h: 3600,
+  day: 86400,
+  d: 86400,
+};
 export function parseRate(raw: string): RateSpec | null | string {
   const v = raw.trim().toLowerCase();
   if (v === 'off' || v === 'none' || v === '0') return null;
@@ -327,12 +338,17 @@ const PLACEHOLDER = /insecure|change[-_ ]?me|placeholder|your[-_ ]?secret|exampl
 
 function parseKeyRing(raw: string, problems: string[]): Map<string, Buffer> {
   const ring = new Map<string, Buffer>();
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const idx = part.indexOf(':');
     const kid = idx > 0 ? part.slice(0, idx) : '';
     const key = Buffer.from(idx > 0 ? part.slice(idx + 1) : '', 'base64');
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid) || key.length !== 32) {
-      problems.push('FIELD_ENCRYPTION_KEYS: each entry must be kid:base64(32 bytes), kid of [A-Za-z0-9_-]{1,32}');
+      problems.push(
+        'FIELD_ENCRYPTION_KEYS: each entry must be kid:base64(32 bytes), kid of [A-Za-z0-9_-]{1,32}',
+      );
       continue;
     }
     ring.set(kid, key);
@@ -348,7 +364,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     throw new ConfigError(lines);
   }
   const e = parsed.data;
-  const env = e.APP_ENV as AppEnv;
+  const env = e.APP_ENV;
   const isProduction = env === 'production';
   const problems: string[] = [];
 
@@ -384,19 +400,20 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     .filter(Boolean);
   if (corsOrigins.includes('*')) problems.push('CORS_ALLOWED_ORIGINS: "*" is not allowed; list the origins');
   for (const o of corsOrigins) {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ALLOWED_ORIGINS: "${o}" is not an origin`);
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      problems.push(`CORS_ALLOWED_ORIGINS: "${o}" is not an origin`);
   }
 
-  const frontendUrl = (e.FRONTEND_URL ?? (isProduction ? corsOrigins[0] ?? '' : 'http://localhost:5173')).replace(
-    /\/+$/,
-    '',
-  );
+  const frontendUrl = (
+    e.FRONTEND_URL ?? (isProduction ? (corsOrigins[0] ?? '') : 'http://localhost:5173')
+  ).replace(/\/+$/, '');
   try {
     new Intl.DateTimeFormat('en', { timeZone: e.TIME_ZONE });
   } catch {
     problems.push(`TIME_ZONE: unknown time zone "${e.TIME_ZONE}"`);
   }
-  const hsts = e.SECURE_HSTS_SECONDS === undefined ? (isProduction ? 31536000 : 0) : Number(e.SECURE_HSTS_SECONDS);
+  const hsts =
+    e.SECURE_HSTS_SECONDS === undefined ? (isProduction ? 31536000 : 0) : Number(e.SECURE_HSTS_SECONDS);
   if (!Number.isInteger(hsts) || hsts < 0) problems.push('SECURE_HSTS_SECONDS: expected a whole number');
   const sslRedirectRaw = (e.SECURE_SSL_REDIRECT ?? (isProduction ? 'true' : 'false')).toLowerCase();
   if (!['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(sslRedirectRaw))
@@ -503,10 +520,14 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     intakeRequireMedicalConsent: e.INTAKE_REQUIRE_MEDICAL_CONSENT,
     passwordMaxAgeDays: e.PASSWORD_MAX_AGE_DAYS,
     bootstrapSuperuser,
-    sentry: { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT, tracesSampleRate: e.SENTRY_TRACES_SAMPLE_RATE },
+    sentry: {
+      dsn: e.SENTRY_DSN,
+      environment: e.SENTRY_ENVIRONMENT,
+      tracesSampleRate: e.SENTRY_TRACES_SAMPLE_RATE,
+    },
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     informationOfficerEmail: e.INFORMATION_OFFICER_EMAIL ?? e.ADMIN_NOTIFICATION_EMAIL,
-  }) as Config;
+  });
 }

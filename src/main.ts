@@ -22,7 +22,14 @@ async function main(): Promise<void> {
     level: config.logLevel,
     // SECURITY: never log credentials or tokens, whatever a log call passes in.
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.refresh', '*.access'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        '*.password',
+        '*.token',
+        '*.refresh',
+        '*.access',
+      ],
       censor: '[redacted]',
     },
   });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, registerCandidate, STRONG_PASSWORD, uniqueEmail, type TestApp } from './helpers/app.js';
+import {
+  createTestApp,
+  registerCandidate,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type TestApp,
+} from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -35,9 +41,21 @@ describe('register', () => {
 
   it('answers the first failing check with the original messages', async () => {
     const cases: [Record<string, unknown>, string, Record<string, string[]>][] = [
-      [{ email: uniqueEmail() }, 'Email and password are required', { email: [], password: ['This field is required.'] }],
-      [{ email: 'no-at-sign', password: STRONG_PASSWORD }, 'Invalid email', { email: ['Invalid email format'] }],
-      [{ email: 'a@b@c', password: STRONG_PASSWORD }, 'Invalid email', { email: ['Enter a valid email address.'] }],
+      [
+        { email: uniqueEmail() },
+        'Email and password are required',
+        { email: [], password: ['This field is required.'] },
+      ],
+      [
+        { email: 'no-at-sign', password: STRONG_PASSWORD },
+        'Invalid email',
+        { email: ['Invalid email format'] },
+      ],
+      [
+        { email: 'a@b@c', password: STRONG_PASSWORD },
+        'Invalid email',
+        { email: ['Enter a valid email address.'] },
+      ],
       [
         { email: 'x@example.com', password: STRONG_PASSWORD },
         'Invalid email',
@@ -80,9 +98,15 @@ describe('register', () => {
 
   it('refuses an e-mail already in use, whatever its case', async () => {
     const user = await registerCandidate(t);
-    const res = await post('/api/auth/register/', { email: user.email.toUpperCase(), password: STRONG_PASSWORD });
+    const res = await post('/api/auth/register/', {
+      email: user.email.toUpperCase(),
+      password: STRONG_PASSWORD,
+    });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ detail: 'User already exists', errors: { email: ['Email already in use'] } });
+    expect(res.json()).toMatchObject({
+      detail: 'User already exists',
+      errors: { email: ['Email already in use'] },
+    });
   });
 });
 
@@ -90,7 +114,10 @@ describe('login', () => {
   it('answers an unknown e-mail exactly like a wrong password', async () => {
     const user = await registerCandidate(t);
     const wrong = await post('/api/auth/login/', { email: user.email, password: 'Wrong#Passw0rd-xyz' });
-    const unknown = await post('/api/auth/login/', { email: uniqueEmail('ghost'), password: 'Wrong#Passw0rd-xyz' });
+    const unknown = await post('/api/auth/login/', {
+      email: uniqueEmail('ghost'),
+      password: 'Wrong#Passw0rd-xyz',
+    });
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
     const strip = (b: Record<string, unknown>) => ({ ...b, error_id: undefined });
@@ -175,16 +202,20 @@ describe('session lifecycle', () => {
     const within = await post('/api/auth/refresh/', { refresh: user.refresh });
     expect(within.statusCode).toBe(401);
     // Inside the grace period the session survives: the new pair still works.
-    expect((await t.request({ method: 'GET', url: '/api/auth/me/', token: first.json().access })).statusCode).toBe(200);
+    expect(
+      (await t.request({ method: 'GET', url: '/api/auth/me/', token: first.json().access })).statusCode,
+    ).toBe(200);
 
     t.clock.advance(11);
     const reuse = await post('/api/auth/refresh/', { refresh: user.refresh });
     expect(reuse.statusCode).toBe(401);
-    expect((await t.request({ method: 'GET', url: '/api/auth/me/', token: first.json().access })).statusCode).toBe(401);
+    expect(
+      (await t.request({ method: 'GET', url: '/api/auth/me/', token: first.json().access })).statusCode,
+    ).toBe(401);
     expect((await post('/api/auth/refresh/', { refresh: first.json().refresh })).statusCode).toBe(401);
   });
 
-  it('logout with another user\'s refresh token is refused and ends nothing', async () => {
+  it("logout with another user's refresh token is refused and ends nothing", async () => {
     const a = await registerCandidate(t);
     const b = await registerCandidate(t);
     const res = await post('/api/auth/logout/', { refresh: b.refresh }, a.access);
@@ -199,7 +230,9 @@ describe('session lifecycle', () => {
     const login = await post('/api/auth/login/', { email: user.email, password: user.password });
     const res = await post('/api/auth/logout/', { refresh: user.refresh }, login.json().access);
     expect(res.statusCode).toBe(200);
-    expect((await t.request({ method: 'GET', url: '/api/auth/me/', token: user.access })).statusCode).toBe(401);
+    expect((await t.request({ method: 'GET', url: '/api/auth/me/', token: user.access })).statusCode).toBe(
+      401,
+    );
   });
 
   it('refuses tampered, expired and wrong-type tokens', async () => {
@@ -211,7 +244,9 @@ describe('session lifecycle', () => {
       expect(res.statusCode).toBe(401);
     }
     t.clock.advance(901);
-    expect((await t.request({ method: 'GET', url: '/api/auth/me/', token: user.access })).statusCode).toBe(401);
+    expect((await t.request({ method: 'GET', url: '/api/auth/me/', token: user.access })).statusCode).toBe(
+      401,
+    );
   });
 
   it('upgrades an imported Django pbkdf2 hash to argon2id at login', async () => {
@@ -219,10 +254,12 @@ describe('session lifecycle', () => {
     const user = await registerCandidate(t);
     const salt = 'importedsalt';
     const digest = pbkdf2Sync(user.password, salt, 1000, 32, 'sha256').toString('base64');
-    await t.c.db.execute(`update users set password = 'pbkdf2_sha256$1000$${salt}$${digest}' where id = ${user.id}` as never);
+    await t.c.db.execute(
+      `update users set password = 'pbkdf2_sha256$1000$${salt}$${digest}' where id = ${user.id}` as never,
+    );
     const res = await post('/api/auth/login/', { email: user.email, password: user.password });
     expect(res.statusCode).toBe(200);
     const row = await t.c.db.execute(`select password from users where id = ${user.id}` as never);
-    expect((row as unknown as { rows: { password: string }[] }).rows[0]!.password).toMatch(/^\$argon2id\$/);
+    expect((row as { rows: { password: string }[] }).rows[0]!.password).toMatch(/^\$argon2id\$/);
   });
 });

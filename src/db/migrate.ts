@@ -35,7 +35,7 @@ export async function runMigrations(database: Database, dir = MIGRATIONS_DIR): P
     await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_ID})`);
       const done = await tx.execute(sql`select 1 from schema_migrations where tag = ${entry.tag}`);
-      if ((done as unknown as { rows: unknown[] }).rows.length > 0) return;
+      if ((done as { rows: unknown[] }).rows.length > 0) return;
       for (const statement of text.split('--> statement-breakpoint')) {
         if (statement.trim()) await tx.execute(sql.raw(statement));
       }

@@ -215,4 +215,3 @@ export const auditLog = pgTable(
     index('audit_log_action_at_idx').on(t.action, t.at),
   ],
 );
-

@@ -7,7 +7,12 @@ import path from 'node:path';
  * `<DATA_DIR>/dev-secrets.json` (mode 0600), so restarts keep tokens and encrypted data readable.
  * Production never gets here: config.ts refuses to start without real secrets.
  */
-const GENERATED = ['SECRET_KEY', 'FIELD_ENCRYPTION_KEYS', 'FIELD_ENCRYPTION_ACTIVE_KEY', 'BLIND_INDEX_KEY'] as const;
+const GENERATED = [
+  'SECRET_KEY',
+  'FIELD_ENCRYPTION_KEYS',
+  'FIELD_ENCRYPTION_ACTIVE_KEY',
+  'BLIND_INDEX_KEY',
+] as const;
 
 function generate(): Record<(typeof GENERATED)[number], string> {
   return {

@@ -22,8 +22,11 @@ export class ApiError extends Error {
 export const badRequest = (detail: string, errors?: FieldErrors, extra?: Record<string, unknown>) =>
   new ApiError(400, errors ? 'validation_error' : 'bad_request', detail, errors, extra);
 
-export const validationError = (errors: FieldErrors, detail = 'Validation error', extra?: Record<string, unknown>) =>
-  new ApiError(400, 'validation_error', detail, errors, extra);
+export const validationError = (
+  errors: FieldErrors,
+  detail = 'Validation error',
+  extra?: Record<string, unknown>,
+) => new ApiError(400, 'validation_error', detail, errors, extra);
 
 export const notFound = (detail = 'Not found.') => new ApiError(404, 'not_found', detail);
 

@@ -11,3 +11,8 @@ export function escapeText(s: string): string {
   // One regex pass, so "&" produced by an earlier replacement is never re-escaped within the call.
   return s.trim().replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 }
+
+/** Length in code points, as the original (Python `len`) counts it. */
+export function charCount(s: string): number {
+  return Array.from(s).length;
+}

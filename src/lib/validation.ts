@@ -30,13 +30,16 @@ export function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
       if (issue.expected === 'string') return 'Not a valid string.';
       if (issue.expected === 'int' || issue.expected === 'number') return 'A valid integer is required.';
       if (issue.expected === 'boolean') return 'Must be a valid boolean.';
-      if (issue.expected === 'array') return `Expected a list of items but got type "${PY_TYPE[received(issue.input)] ?? 'str'}".`;
+      if (issue.expected === 'array')
+        return `Expected a list of items but got type "${PY_TYPE[received(issue.input)] ?? 'str'}".`;
       if (issue.expected === 'object') return 'Invalid data. Expected a dictionary.';
       return 'Invalid value.';
     }
     case 'too_big':
-      if (issue.origin === 'string') return `Ensure this field has no more than ${String(issue.maximum)} characters.`;
-      if (issue.origin === 'array') return `Ensure this field has no more than ${String(issue.maximum)} elements.`;
+      if (issue.origin === 'string')
+        return `Ensure this field has no more than ${String(issue.maximum)} characters.`;
+      if (issue.origin === 'array')
+        return `Ensure this field has no more than ${String(issue.maximum)} elements.`;
       return `Ensure this value is less than or equal to ${String(issue.maximum)}.`;
     case 'too_small':
       if (issue.origin === 'string') {

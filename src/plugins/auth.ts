@@ -19,6 +19,10 @@ declare module 'fastify' {
     auth?: RouteAuth;
     allowSetupToken?: boolean;
   }
+  interface FastifyInstance {
+    /** Every route with its declared gate (the route-gate test walks it). */
+    routeGates: { method: string; url: string; auth: RouteAuth }[];
+  }
   interface FastifyRequest {
     actor: Actor | null;
     /** Claims of a verified 2FA setup token, on routes that allow one. */
@@ -54,6 +58,8 @@ function bearer(request: FastifyRequest): string | null | undefined {
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('setupClaims', null);
+  const gates: FastifyInstance['routeGates'] = [];
+  app.decorate('routeGates', gates);
 
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
@@ -63,8 +69,11 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
       return;
     }
     if (auth === undefined) {
-      throw new Error(`Route ${[route.method].flat().join(',')} ${route.url} declares no auth (default deny)`);
+      throw new Error(
+        `Route ${[route.method].flat().join(',')} ${route.url} declares no auth (default deny)`,
+      );
     }
+    for (const method of [route.method].flat()) gates.push({ method, url: route.url, auth });
   });
 
   async function authenticate(request: FastifyRequest, token: string, allowSetup: boolean): Promise<void> {

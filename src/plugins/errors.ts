@@ -55,7 +55,8 @@ function mapFrameworkError(err: FastifyError): ApiError | null {
     return new ApiError(400, 'parse_error', 'Invalid JSON in request body');
   }
   if (err.statusCode === 413) return new ApiError(413, 'payload_too_large', 'Request body is too large.');
-  if (err.statusCode === 415) return new ApiError(415, 'unsupported_media_type', 'Unsupported media type in request.');
+  if (err.statusCode === 415)
+    return new ApiError(415, 'unsupported_media_type', 'Unsupported media type in request.');
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     return new ApiError(err.statusCode, 'bad_request', 'Invalid request');
   }

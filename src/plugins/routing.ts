@@ -25,7 +25,7 @@ export function registerNotFound(app: FastifyInstance): void {
   const allowed = (url: string) => METHODS.filter((m) => shadow.find(m, url) !== null);
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    const [pathname = '/', query] = splitUrl(request.url);
+    const [pathname, query] = splitUrl(request.url);
     if (!pathname.endsWith('/') && !NO_SLASH.has(pathname)) {
       const slashed = `${pathname}/`;
       if (allowed(slashed).length > 0) {
@@ -37,7 +37,10 @@ export function registerNotFound(app: FastifyInstance): void {
     const methods = allowed(pathname);
     if (methods.length > 0) {
       void reply.header('allow', [...methods, 'OPTIONS'].join(', '));
-      return sendError(reply, new ApiError(405, 'method_not_allowed', `Method "${request.method}" not allowed.`));
+      return sendError(
+        reply,
+        new ApiError(405, 'method_not_allowed', `Method "${request.method}" not allowed.`),
+      );
     }
     return sendError(reply, new ApiError(404, 'not_found', 'Not found.'));
   });

@@ -79,7 +79,11 @@ export async function registerCandidate(t: TestApp, body: Record<string, unknown
  * Creates a user of any role directly and opens a session for it. Staff accounts must pass 2FA
  * to log in through the API; tests of other features start from an open session instead.
  */
-export async function createUserWithSession(t: TestApp, role: Role, email = uniqueEmail(role)): Promise<TestUser> {
+export async function createUserWithSession(
+  t: TestApp,
+  role: Role,
+  email = uniqueEmail(role),
+): Promise<TestUser> {
   const { c } = t;
   const meta = { ip: '127.0.0.1', userAgent: 'vitest', requestId: 'test' };
   const { user, tokens } = await c.db.transaction(async (tx) => {

@@ -7,7 +7,11 @@ import { runMigrations } from '../../src/db/migrate.js';
  * A fresh, migrated database for one test file: in-memory PGlite by default; with
  * TEST_DATABASE_URL, a new PostgreSQL database created for the file and dropped afterwards.
  */
-export async function freshDatabase(): Promise<{ database: Database; url: string | undefined; drop: () => Promise<void> }> {
+export async function freshDatabase(): Promise<{
+  database: Database;
+  url: string | undefined;
+  drop: () => Promise<void>;
+}> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const database = await openDatabase({ dataDir: 'memory://' });

@@ -52,7 +52,8 @@ export interface WrappedKey {
   wrappedKey: string;
 }
 
-export const fieldAad = (table: string, column: string, rowId: number | string) => `${table}.${column}.${rowId}`;
+export const fieldAad = (table: string, column: string, rowId: number | string) =>
+  `${table}.${column}.${rowId}`;
 
 export function createFieldCipher(master: MasterKeys) {
   const masterKey = (kid: string) => {

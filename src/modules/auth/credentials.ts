@@ -1,3 +1,4 @@
+import { charCount } from '../../lib/escape.js';
 import { checkEmail } from '../../lib/email.js';
 import type { FieldErrors } from '../../lib/errors.js';
 import { checkPasswordPolicy, type PolicyUserAttributes } from '../../lib/password/policy.js';
@@ -18,13 +19,16 @@ export function missingCredentials(email: string, password: string): FieldErrors
   };
 }
 
-export function emailErrors(email: string, allowedDomains: string[]): { value: string } | { errors: FieldErrors } {
+export function emailErrors(
+  email: string,
+  allowedDomains: string[],
+): { value: string } | { errors: FieldErrors } {
   const check = checkEmail(email, allowedDomains);
   return check.ok ? { value: check.value } : { errors: { email: [check.message] } };
 }
 
 export function passwordLengthError(password: string): string | null {
-  const n = [...password].length;
+  const n = charCount(password);
   if (n < MIN_PASSWORD) return `Password must be at least ${MIN_PASSWORD} characters (got ${n})`;
   if (n > MAX_PASSWORD) return `Password exceeds maximum length of ${MAX_PASSWORD} characters (got ${n})`;
   return null;
@@ -35,6 +39,6 @@ export function policyErrors(password: string, user?: PolicyUserAttributes): str
 }
 
 export function nameError(name: string): string | null {
-  const n = [...name].length;
+  const n = charCount(name);
   return n > MAX_NAME ? `Text exceeds maximum length of ${MAX_NAME} characters (got ${n})` : null;
 }

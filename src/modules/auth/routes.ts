@@ -15,40 +15,48 @@ export function authRoutes(auth: AuthService) {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const tags = ['auth'];
 
-    r.post('/auth/register/', {
-      config: { auth: 'public-ignore-token' },
-      schema: {
-        tags,
-        summary: 'Register a candidate account',
-        body: looseBody({
-          email: z.string().max(1000).optional(),
-          password: z.string().max(1000).optional(),
-          first_name: z.string().max(1000).optional(),
-          last_name: z.string().max(1000).optional(),
-          captcha_token: z.string().max(4096).optional(),
-        }),
-        response: { 201: z.object({ user: UserSchema, access: z.string(), refresh: z.string() }) },
-      },
-    }, async (req, reply) => reply.code(201).send(await auth.register(req.body ?? {}, req.meta)));
-
-    r.post('/auth/login/', {
-      config: { auth: 'public-ignore-token' },
-      schema: {
-        tags,
-        summary: 'Log in with e-mail and password',
-        body: looseBody({
-          email: z.string().max(1000).optional(),
-          password: z.string().max(1000).optional(),
-          captcha_token: z.string().max(4096).optional(),
-        }),
-        response: {
-          200: z.union([
-            z.object({ access: z.string(), refresh: z.string(), user: UserSchema }),
-            z.object({ requires_2fa: z.literal(true), email: z.string(), message: z.string() }),
-          ]),
+    r.post(
+      '/auth/register/',
+      {
+        config: { auth: 'public-ignore-token' },
+        schema: {
+          tags,
+          summary: 'Register a candidate account',
+          body: looseBody({
+            email: z.string().max(1000).optional(),
+            password: z.string().max(1000).optional(),
+            first_name: z.string().max(1000).optional(),
+            last_name: z.string().max(1000).optional(),
+            captcha_token: z.string().max(4096).optional(),
+          }),
+          response: { 201: z.object({ user: UserSchema, access: z.string(), refresh: z.string() }) },
         },
       },
-    }, async (req) => (await auth.login(req.body ?? {}, req.meta)).body);
+      async (req, reply) => reply.code(201).send(await auth.register(req.body ?? {}, req.meta)),
+    );
+
+    r.post(
+      '/auth/login/',
+      {
+        config: { auth: 'public-ignore-token' },
+        schema: {
+          tags,
+          summary: 'Log in with e-mail and password',
+          body: looseBody({
+            email: z.string().max(1000).optional(),
+            password: z.string().max(1000).optional(),
+            captcha_token: z.string().max(4096).optional(),
+          }),
+          response: {
+            200: z.union([
+              z.object({ access: z.string(), refresh: z.string(), user: UserSchema }),
+              z.object({ requires_2fa: z.literal(true), email: z.string(), message: z.string() }),
+            ]),
+          },
+        },
+      },
+      async (req) => (await auth.login(req.body ?? {}, req.meta)).body,
+    );
 
     const refresh = {
       config: { auth: 'public-ignore-token' as const },
@@ -62,19 +70,27 @@ export function authRoutes(auth: AuthService) {
     r.post('/auth/token/refresh/', refresh, async (req) => auth.refresh(req.body ?? {}));
     r.post('/auth/refresh/', refresh, async (req) => auth.refresh(req.body ?? {}));
 
-    r.post('/auth/logout/', {
-      config: { auth: ALL_ROLES },
-      schema: {
-        tags,
-        summary: 'End the current session (and optionally the one of a given refresh token)',
-        body: looseBody({ refresh: z.string().max(4096).optional() }),
-        response: { 200: Detail },
+    r.post(
+      '/auth/logout/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'End the current session (and optionally the one of a given refresh token)',
+          body: looseBody({ refresh: z.string().max(4096).optional() }),
+          response: { 200: Detail },
+        },
       },
-    }, async (req) => auth.logout(actorOf(req), req.body ?? {}));
+      async (req) => auth.logout(actorOf(req), req.body ?? {}),
+    );
 
-    r.get('/auth/me/', {
-      config: { auth: ALL_ROLES },
-      schema: { tags, summary: 'The caller', response: { 200: UserSchema } },
-    }, async (req) => auth.me(actorOf(req)));
+    r.get(
+      '/auth/me/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: { tags, summary: 'The caller', response: { 200: UserSchema } },
+      },
+      async (req) => auth.me(actorOf(req)),
+    );
   };
 }

@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { ApiError, badRequest, validationError } from '../../lib/errors.js';
-import { escapeText } from '../../lib/escape.js';
+import { charCount, escapeText } from '../../lib/escape.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
 import type { DataKeyStore } from '../keys/data-keys.js';
 import { createUserRepo, type UserRow } from '../users/repo.js';
@@ -51,7 +51,13 @@ export function createAuthService(deps: AuthServiceDeps) {
   /** Creates a user with an empty profile and a data key; used by register, admin creation, bootstrap. */
   async function createAccount(
     tx: Parameters<Parameters<Db['transaction']>[0]>[0],
-    input: { email: string; password: string | null; firstName: string; lastName: string; role: UserRow['role'] },
+    input: {
+      email: string;
+      password: string | null;
+      firstName: string;
+      lastName: string;
+      role: UserRow['role'];
+    },
   ): Promise<UserRow> {
     const at = now();
     const repo = createUserRepo(tx);
@@ -78,7 +84,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     async register(body: Record<string, unknown>, meta: RequestMeta) {
       const email = asText(body.email);
       const password = asText(body.password);
-      const fail = (detail: string, errors: Record<string, string[]>) => validationError(errors, detail, { error: detail });
+      const fail = (detail: string, errors: Record<string, string[]>) =>
+        validationError(errors, detail, { error: detail });
       const missing = missingCredentials(email, password);
       if (missing) throw fail('Email and password are required', missing);
       const checked = emailErrors(email, config.allowedEmailDomains);
@@ -92,16 +99,24 @@ export function createAuthService(deps: AuthServiceDeps) {
       const tooLong = nameError(firstName) ?? nameError(lastName);
       if (tooLong) throw fail('Invalid name', { name: [tooLong] });
 
-      const result = await db.transaction(async (tx) => {
-        if (await createUserRepo(tx).findByEmail(checked.value)) return null;
-        // SECURITY: the role is never taken from the body; self-registration makes candidates.
-        const user = await createAccount(tx, { email: checked.value, password, firstName, lastName, role: 'candidate' });
-        const opened = await sessions.open(tx, user.id, meta);
-        return { user, opened };
-      }).catch((err: unknown) => {
-        if (isUniqueViolation(err)) return null;
-        throw err;
-      });
+      const result = await db
+        .transaction(async (tx) => {
+          if (await createUserRepo(tx).findByEmail(checked.value)) return null;
+          // SECURITY: the role is never taken from the body; self-registration makes candidates.
+          const user = await createAccount(tx, {
+            email: checked.value,
+            password,
+            firstName,
+            lastName,
+            role: 'candidate',
+          });
+          const opened = await sessions.open(tx, user.id, meta);
+          return { user, opened };
+        })
+        .catch((err: unknown) => {
+          if (isUniqueViolation(err)) return null;
+          throw err;
+        });
       if (!result) throw fail('User already exists', { email: ['Email already in use'] });
       return { user: await present(result.user.id), ...result.opened.tokens };
     },
@@ -113,7 +128,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (missing) throw validationError(missing, 'Email and password are required');
       const checked = emailErrors(email, config.allowedEmailDomains);
       if ('errors' in checked) throw validationError(checked.errors, 'Invalid email');
-      if ([...password].length > 128) {
+      if (charCount(password) > 128) {
         throw validationError({ password: [passwordLengthError(password) ?? ''] }, 'Invalid password');
       }
       const user = await createUserRepo(db).findByEmail(checked.value);
@@ -126,7 +141,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (user.totpEnabled) {
         return {
           kind: '2fa',
-          body: { requires_2fa: true, email: user.email, message: 'Please enter your 2FA authentication code' },
+          body: {
+            requires_2fa: true,
+            email: user.email,
+            message: 'Please enter your 2FA authentication code',
+          },
         };
       }
       if (user.role !== 'candidate') {
@@ -175,12 +194,20 @@ export function createAuthService(deps: AuthServiceDeps) {
         const user = await createUserRepo(tx).findById(session.userId);
         if (!user?.isActive) return { ok: false as const };
         const jti = newJti();
-        const expiresAt = new Date(Math.min(at.getTime() + config.jwt.refreshTtl * 1000, session.absoluteExpiresAt.getTime()));
+        const expiresAt = new Date(
+          Math.min(at.getTime() + config.jwt.refreshTtl * 1000, session.absoluteExpiresAt.getTime()),
+        );
         await repo.insertRefreshToken({ jti, sessionId: session.id, issuedAt: at, expiresAt });
         await repo.markRotated(token.jti, at, jti);
         await repo.update(session.id, { expiresAt, lastActivity: at });
         await createUserRepo(tx).update(user.id, { lastLogin: at });
-        return { ok: true as const, userId: user.id, sessionId: session.id, jti, exp: Math.floor(expiresAt.getTime() / 1000) };
+        return {
+          ok: true as const,
+          userId: user.id,
+          sessionId: session.id,
+          jti,
+          exp: Math.floor(expiresAt.getTime() / 1000),
+        };
       });
       if (!outcome.ok) {
         if (outcome.ended) await sessions.evict(outcome.ended);

@@ -66,7 +66,12 @@ export function createSessionRepo(db: DbOrTx) {
     /** Earlier sessions of the user, to judge whether a new one looks unfamiliar. */
     async recentForUser(userId: number, limit = 50) {
       return db
-        .select({ ipAddress: sessions.ipAddress, deviceType: sessions.deviceType, browser: sessions.browser, os: sessions.os })
+        .select({
+          ipAddress: sessions.ipAddress,
+          deviceType: sessions.deviceType,
+          browser: sessions.browser,
+          os: sessions.os,
+        })
         .from(sessions)
         .where(eq(sessions.userId, userId))
         .orderBy(desc(sessions.createdAt))

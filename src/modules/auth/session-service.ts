@@ -25,7 +25,12 @@ export function createSessionService(deps: {
 }) {
   const { config, tokens, sessionState, now } = deps;
 
-  async function issue(userId: number, sessionId: number, refreshJti: string, refreshExp: number): Promise<IssuedTokens> {
+  async function issue(
+    userId: number,
+    sessionId: number,
+    refreshJti: string,
+    refreshExp: number,
+  ): Promise<IssuedTokens> {
     const [access, refresh] = await Promise.all([
       tokens.sign('access', userId, { sid: sessionId }),
       tokens.sign('refresh', userId, { sid: sessionId, jti: refreshJti, exp: refreshExp }),
@@ -36,12 +41,18 @@ export function createSessionService(deps: {
   return {
     issue,
     /** Creates a session and its first token pair inside the caller's transaction. */
-    async open(tx: DbOrTx, userId: number, meta: RequestMeta): Promise<{ session: SessionRow; tokens: IssuedTokens }> {
+    async open(
+      tx: DbOrTx,
+      userId: number,
+      meta: RequestMeta,
+    ): Promise<{ session: SessionRow; tokens: IssuedTokens }> {
       const repo = createSessionRepo(tx);
       const at = now();
       const jti = newJti();
       const absoluteExpiresAt = new Date(at.getTime() + config.sessionMaxLifetime * 1000);
-      const expiresAt = new Date(Math.min(at.getTime() + config.refreshTtl * 1000, absoluteExpiresAt.getTime()));
+      const expiresAt = new Date(
+        Math.min(at.getTime() + config.refreshTtl * 1000, absoluteExpiresAt.getTime()),
+      );
       const ua = describeUserAgent(meta.userAgent);
       const earlier = await repo.recentForUser(userId);
       // Unfamiliar: the user has signed in before, but never from this address nor this kind of device.
@@ -67,7 +78,10 @@ export function createSessionService(deps: {
         isSuspicious,
       });
       await repo.insertRefreshToken({ jti, sessionId: session.id, issuedAt: at, expiresAt });
-      return { session, tokens: await issue(userId, session.id, jti, Math.floor(expiresAt.getTime() / 1000)) };
+      return {
+        session,
+        tokens: await issue(userId, session.id, jti, Math.floor(expiresAt.getTime() / 1000)),
+      };
     },
     /** Terminates sessions and evicts their cached state, so tokens die on every instance at once. */
     async terminate(

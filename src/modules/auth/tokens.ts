@@ -21,9 +21,17 @@ export const newJti = () => randomBytes(16).toString('hex');
  */
 export function createTokenService(config: Config['jwt'], now: () => Date) {
   const key = new TextEncoder().encode(config.signingKey);
-  const ttl: Record<TokenType, number> = { access: config.accessTtl, refresh: config.refreshTtl, '2fa_setup': config.setupTtl };
+  const ttl: Record<TokenType, number> = {
+    access: config.accessTtl,
+    refresh: config.refreshTtl,
+    '2fa_setup': config.setupTtl,
+  };
 
-  async function sign(type: TokenType, userId: number, opts: { sid?: number; jti?: string; exp?: number } = {}) {
+  async function sign(
+    type: TokenType,
+    userId: number,
+    opts: { sid?: number; jti?: string; exp?: number } = {},
+  ) {
     const iat = Math.floor(now().getTime() / 1000);
     const jti = opts.jti ?? newJti();
     const exp = opts.exp ?? iat + ttl[type];

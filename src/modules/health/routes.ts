@@ -16,45 +16,67 @@ export function healthRoutes(checks: ReadinessCheck[]) {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const tags = ['health'];
     for (const url of ['/', '/api/', '/api/v1/']) {
-      r.get(url, { config: { auth: 'public-ignore-token' }, schema: { tags, response: { 200: Healthy } } }, () => HEALTHY);
+      r.get(
+        url,
+        { config: { auth: 'public-ignore-token' }, schema: { tags, response: { 200: Healthy } } },
+        () => HEALTHY,
+      );
     }
-    r.get('/health/', {
-      config: { auth: 'public-ignore-token' },
-      schema: { tags, response: { 200: z.object({ status: z.literal('healthy') }) } },
-    }, () => ({ status: 'healthy' as const }));
-    r.get('/health/ready/', {
-      config: { auth: 'public-ignore-token' },
-      schema: {
-        tags,
-        response: {
-          200: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
-          503: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
+    r.get(
+      '/health/',
+      {
+        config: { auth: 'public-ignore-token' },
+        schema: { tags, response: { 200: z.object({ status: z.literal('healthy') }) } },
+      },
+      () => ({ status: 'healthy' as const }),
+    );
+    r.get(
+      '/health/ready/',
+      {
+        config: { auth: 'public-ignore-token' },
+        schema: {
+          tags,
+          response: {
+            200: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
+            503: z.object({ status: z.string(), checks: z.record(z.string(), z.string()) }),
+          },
         },
       },
-    }, async (_req, reply) => {
-      const results: Record<string, string> = {};
-      let ready = true;
-      await Promise.all(
-        checks.map(async ({ name, check }) => {
-          try {
-            results[name] = await withTimeout(check(), 2000);
-          } catch {
-            results[name] = 'error';
-            ready = false;
-          }
-        }),
-      );
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results });
-    });
+      async (_req, reply) => {
+        const results: Record<string, string> = {};
+        let ready = true;
+        await Promise.all(
+          checks.map(async ({ name, check }) => {
+            try {
+              results[name] = await withTimeout(check(), 2000);
+            } catch {
+              results[name] = 'error';
+              ready = false;
+            }
+          }),
+        );
+        return reply
+          .code(ready ? 200 : 503)
+          .send({ status: ready ? 'ready' : 'unavailable', checks: results });
+      },
+    );
   };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('timeout')); }, ms);
+    const timer = setTimeout(() => {
+      reject(new Error('timeout'));
+    }, ms);
     p.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); },
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
     );
   });
 }

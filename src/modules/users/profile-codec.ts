@@ -25,7 +25,11 @@ export function sealProfile(cipher: FieldCipher, dek: Buffer, userId: number, va
   return out;
 }
 
-export function openProfile(cipher: FieldCipher, dek: Buffer | undefined, row: ProfileRow): Record<ProfileField, string | null> {
+export function openProfile(
+  cipher: FieldCipher,
+  dek: Buffer | undefined,
+  row: ProfileRow,
+): Record<ProfileField, string | null> {
   const out = {} as Record<ProfileField, string | null>;
   for (const field of PROFILE_FIELDS) {
     const sealed = row[PROFILE_COLUMN[field]];

@@ -5,12 +5,22 @@ import type { ProfileRow, UserWithProfile } from './repo.js';
 /** The original's user object U and profile object P (spec domain.md §1, data-model.md). */
 export type Formatter = (d: Date) => string;
 
-export function profileResponse(cipher: FieldCipher, dek: Buffer | undefined, row: ProfileRow, fmt: Formatter) {
+export function profileResponse(
+  cipher: FieldCipher,
+  dek: Buffer | undefined,
+  row: ProfileRow,
+  fmt: Formatter,
+) {
   return { ...openProfile(cipher, dek, row), created_at: fmt(row.createdAt), updated_at: fmt(row.updatedAt) };
 }
 export type ProfileResponse = ReturnType<typeof profileResponse>;
 
-export function userResponse(cipher: FieldCipher, dek: Buffer | undefined, user: UserWithProfile, fmt: Formatter) {
+export function userResponse(
+  cipher: FieldCipher,
+  dek: Buffer | undefined,
+  user: UserWithProfile,
+  fmt: Formatter,
+) {
   return {
     id: user.id,
     email: user.email,

@@ -1,0 +1,83 @@
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerAuth } from '../src/plugins/auth.js';
+import {
+  createTestApp,
+  createUserWithSession,
+  registerCandidate,
+  type TestApp,
+  type TestUser,
+} from './helpers/app.js';
+
+let t: TestApp;
+let candidate: TestUser;
+let admin: TestUser;
+beforeAll(async () => {
+  t = await createTestApp();
+  candidate = await registerCandidate(t);
+  admin = await createUserWithSession(t, 'admin');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** A concrete URL for a route pattern: every parameter becomes 999999 (no such object). */
+const concrete = (url: string) => url.replace(/:[A-Za-z_]+(\([^)]*\))?/g, '999999').replace(/\*$/, 'x');
+
+describe('route gates (default deny)', () => {
+  it('refuses to start when a route declares no gate', async () => {
+    const app = Fastify();
+    registerAuth(app, {} as never);
+    expect(() => app.get('/api/undeclared/', () => ({}))).toThrow(/declares no auth/);
+    await app.close();
+  });
+
+  it('every route declares a gate and every protected route refuses a request without a token', async () => {
+    const protectedRoutes = t.app.routeGates.filter((g) => Array.isArray(g.auth) && g.method !== 'HEAD');
+    expect(protectedRoutes.length).toBeGreaterThanOrEqual(4);
+    for (const gate of protectedRoutes) {
+      const res = await t.request({
+        method: gate.method,
+        url: concrete(gate.url),
+        payload: gate.method === 'GET' ? undefined : {},
+      });
+      expect(res.statusCode, `${gate.method} ${gate.url}`).toBe(401);
+      expect(res.json().code, `${gate.method} ${gate.url}`).toBe('not_authenticated');
+    }
+  });
+
+  it('every route closed to a role answers that role 403, and admits the roles it lists', async () => {
+    for (const gate of t.app.routeGates) {
+      if (!Array.isArray(gate.auth) || gate.method === 'HEAD') continue;
+      for (const user of [candidate, admin]) {
+        const res = await t.request({
+          method: gate.method,
+          url: concrete(gate.url),
+          token: user.access,
+          payload: gate.method === 'GET' ? undefined : {},
+        });
+        const label = `${user.role} ${gate.method} ${gate.url}`;
+        if (gate.auth.includes(user.role)) expect(res.statusCode, label).not.toBe(403);
+        else {
+          expect(res.statusCode, label).toBe(403);
+          expect(res.json().code, label).toBe('permission_denied');
+        }
+        expect(res.statusCode, label).not.toBe(500);
+      }
+    }
+  });
+
+  it('serves every API route under /api/ and /api/v1/ alike', () => {
+    const api = t.app.routeGates.filter(
+      (g) => g.url.startsWith('/api/') && !g.url.startsWith('/api/v1/') && !g.url.startsWith('/api/docs'),
+    );
+    for (const g of api) {
+      if (g.url === '/api/') continue;
+      const twin = t.app.routeGates.find(
+        (o) => o.method === g.method && o.url === g.url.replace('/api/', '/api/v1/'),
+      );
+      expect(twin, `${g.method} ${g.url}`).toBeDefined();
+      expect(twin!.auth).toEqual(g.auth);
+    }
+  });
+});
