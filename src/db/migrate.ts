@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,16 @@ import type { Database } from './client.js';
  * its own transaction, under an advisory lock so several instances starting together apply them
  * once. Works the same on PGlite and PostgreSQL.
  */
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+export const MIGRATIONS_DIR = findMigrationsDir(path.dirname(fileURLToPath(import.meta.url)));
+
+/** The repository's migrations/ folder, found upward from this file (src/db or dist/src/db). */
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'migrations');
+    if (existsSync(path.join(candidate, 'meta/_journal.json'))) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../../migrations');
+  }
+}
 const LOCK_ID = 727_001; // arbitrary, stable
 
 interface JournalEntry {
