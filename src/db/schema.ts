@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  date,
+  integer,
+  smallint,
   boolean,
   index,
   jsonb,
@@ -213,5 +216,96 @@ export const auditLog = pgTable(
     index('audit_log_subject_at_idx').on(t.subjectUserId, t.at),
     index('audit_log_actor_at_idx').on(t.actorId, t.at),
     index('audit_log_action_at_idx').on(t.action, t.at),
+  ],
+);
+
+export const moodEnum = pgEnum('mood', ['excellent', 'good', 'okay', 'difficult', 'very_difficult']);
+
+export const journalEntries = pgTable(
+  'journal_entries',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    date: date('date', { mode: 'string' }).notNull(),
+    mood: moodEnum('mood').notNull(),
+    energyLevel: smallint('energy_level').notNull(),
+    // PRIVACY: ciphertext under the owner's data key, bound to (table, column, row id).
+    activities: text('activities').notNull(),
+    challenges: text('challenges').notNull(),
+    achievements: text('achievements').notNull(),
+    notes: text('notes').notNull(),
+    barriersFaced: text('barriers_faced').notNull(),
+    barrierCount: integer('barrier_count').notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('journal_entries_user_date_uq').on(t.userId, t.date),
+    index('journal_entries_date_idx').on(t.date, t.id),
+    index('journal_entries_created_idx').on(t.createdAt),
+    index('journal_entries_mood_idx').on(t.mood),
+  ],
+);
+
+export const noteCategoryEnum = pgEnum('note_category', [
+  'progress',
+  'concern',
+  'achievement',
+  'medical',
+  'accommodation',
+  'general',
+]);
+
+export const adminNotes = pgTable(
+  'admin_notes',
+  {
+    id: id(),
+    candidateId: userRef('candidate_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    adminId: userRef('admin_id').references(() => users.id, { onDelete: 'set null' }),
+    category: noteCategoryEnum('category').notNull(),
+    // PRIVACY: ciphertext under the candidate's data key.
+    title: text('title').notNull(),
+    content: text('content').notNull(),
+    isImportant: boolean('is_important').notNull().default(false),
+    // Not encrypted: tags must never carry health details (documented for admins).
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('admin_notes_candidate_created_idx').on(t.candidateId, t.createdAt),
+    index('admin_notes_admin_idx').on(t.adminId),
+    index('admin_notes_created_idx').on(t.createdAt),
+    index('admin_notes_category_idx').on(t.category),
+    index('admin_notes_tags_idx').using('gin', t.tags),
+  ],
+);
+
+export const intakeStatusEnum = pgEnum('intake_status', ['submitted', 'reviewed', 'needs_follow_up']);
+
+export const intakeSubmissions = pgTable(
+  'intake_submissions',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    // PRIVACY: the validated intake_data object as JSON text, encrypted with the user's key.
+    responses: text('responses').notNull(),
+    status: intakeStatusEnum('status').notNull().default('submitted'),
+    submittedAt: ts('submitted_at').notNull().defaultNow(),
+    reviewedBy: userRef('reviewed_by').references(() => users.id, { onDelete: 'set null' }),
+    reviewedAt: ts('reviewed_at'),
+    reviewNotes: text('review_notes'),
+  },
+  (t) => [
+    index('intake_submissions_user_idx').on(t.userId, t.submittedAt),
+    index('intake_submissions_submitted_idx').on(t.submittedAt, t.id),
+    index('intake_submissions_status_idx').on(t.status),
+    index('intake_submissions_reviewed_by_idx').on(t.reviewedBy),
   ],
 );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { RequestMeta } from '../lib/actor.js';
-import { createClientIpResolver } from '../lib/client-ip.js';
+import { createClientIpResolver, createProxyTrust } from '../lib/client-ip.js';
 import { ApiError } from '../lib/errors.js';
 import { sendError } from './errors.js';
 
@@ -18,12 +18,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Client address (trusted proxies honoured), User-Agent and request id, for sessions and audit. */
     meta: RequestMeta;
+    /** `scheme://host` as the client sees it (forwarding headers only from trusted proxies), for absolute links. */
+    origin: string;
   }
 }
 
 export function registerRequestContext(app: FastifyInstance, trustedProxies: string[]): void {
   const clientIp = createClientIpResolver(trustedProxies);
+  const trusted = createProxyTrust(trustedProxies);
   app.decorateRequest('meta', null as unknown as RequestMeta);
+  app.decorateRequest('origin', '');
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const ua = request.headers['user-agent'];
@@ -32,6 +36,7 @@ export function registerRequestContext(app: FastifyInstance, trustedProxies: str
       userAgent: typeof ua === 'string' ? ua.slice(0, 500) : '',
       requestId: request.id,
     };
+    request.origin = originOf(request.headers, trusted(request.socket.remoteAddress));
     for (const value of Object.values(request.headers)) {
       const values = Array.isArray(value) ? value : [value ?? ''];
       if (values.some((v) => v.length > MAX_HEADER_VALUE || /[\0\r\n]/.test(v))) {
@@ -40,4 +45,14 @@ export function registerRequestContext(app: FastifyInstance, trustedProxies: str
     }
     return undefined;
   });
+}
+
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+function originOf(headers: Record<string, string | string[] | undefined>, fromTrustedProxy: boolean): string {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();
+  const proto = fromTrustedProxy ? one(headers['x-forwarded-proto']) : undefined;
+  const fwdHost = fromTrustedProxy ? one(headers['x-forwarded-host']) : undefined;
+  const host = [fwdHost, one(headers.host)].find((h) => h !== undefined && HOST.test(h)) ?? 'localhost';
+  return `${proto === 'https' ? 'https' : 'http'}://${host}`;
 }
