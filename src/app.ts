@@ -6,7 +6,12 @@ import type { Container } from './container.js';
 import { ApiError } from './lib/errors.js';
 import { installValidationMessages } from './lib/validation.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { adminNotesRoutes } from './modules/admin-notes/routes.js';
+import { dashboardRoutes } from './modules/dashboard/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { intakeRoutes } from './modules/intake/routes.js';
+import { journalRoutes } from './modules/journal/routes.js';
+import { usersRoutes } from './modules/users/routes.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
@@ -24,6 +29,11 @@ export interface BuildAppOptions {
 function apiModules(c: Container) {
   return async (app: FastifyInstance) => {
     await app.register(authRoutes(c.auth));
+    await app.register(usersRoutes(c));
+    await app.register(intakeRoutes(c));
+    await app.register(journalRoutes(c));
+    await app.register(adminNotesRoutes(c));
+    await app.register(dashboardRoutes(c));
   };
 }
 

@@ -6,7 +6,8 @@ import { charCount, escapeText } from './escape.js';
  * validates and words errors alike. Messages follow the original (DRF).
  */
 
-const textMessage = (max: number, got: number) => `Text exceeds maximum length of ${max} characters (got ${got})`;
+const textMessage = (max: number, got: number) =>
+  `Text exceeds maximum length of ${max} characters (got ${got})`;
 const varcharMessage = (max: number) => `Ensure this field has no more than ${max} characters.`;
 
 export interface EscTextOptions {
@@ -21,29 +22,30 @@ export interface EscTextOptions {
 /** Trimmed, length-checked, then HTML-escaped on write ("esc" fields, spec README §2). */
 export function escText(max: number, opts: EscTextOptions = {}) {
   const { style = 'text', allowBlank = true, recheckLabel } = opts;
-  return z
-    .string()
-    .transform((raw, ctx) => {
-      const value = raw.trim();
-      if (!allowBlank && value === '') {
-        ctx.addIssue({ code: 'custom', message: 'This field may not be blank.' });
-        return z.NEVER;
-      }
-      const n = charCount(value);
-      if (n > max) {
-        ctx.addIssue({ code: 'custom', message: style === 'varchar' ? varcharMessage(max) : textMessage(max, n) });
-        return z.NEVER;
-      }
-      const escaped = escapeText(value);
-      if (recheckLabel && charCount(escaped) > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${recheckLabel} exceeds maximum length of ${max} characters (got ${charCount(escaped)})`,
-        });
-        return z.NEVER;
-      }
-      return escaped;
-    });
+  return z.string().transform((raw, ctx) => {
+    const value = raw.trim();
+    if (!allowBlank && value === '') {
+      ctx.addIssue({ code: 'custom', message: 'This field may not be blank.' });
+      return z.NEVER;
+    }
+    const n = charCount(value);
+    if (n > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: style === 'varchar' ? varcharMessage(max) : textMessage(max, n),
+      });
+      return z.NEVER;
+    }
+    const escaped = escapeText(value);
+    if (recheckLabel && charCount(escaped) > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${recheckLabel} exceeds maximum length of ${max} characters (got ${charCount(escaped)})`,
+      });
+      return z.NEVER;
+    }
+    return escaped;
+  });
 }
 
 /** One of the given values; `"x" is not a valid choice.` otherwise. */
@@ -71,7 +73,8 @@ export function intChoice(min: number, max: number) {
 export function integer() {
   return z.unknown().transform((v, ctx) => {
     if (missing(v, ctx)) return z.NEVER;
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,15}$/.test(v.trim()) ? Number(v) : NaN;
+    const n =
+      typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,15}$/.test(v.trim()) ? Number(v) : NaN;
     if (Number.isSafeInteger(n)) return n;
     ctx.addIssue({ code: 'custom', message: 'A valid integer is required.' });
     return z.NEVER;

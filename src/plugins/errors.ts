@@ -40,7 +40,26 @@ export function fieldErrorsFrom(items: ValidationItem[]): FieldErrors {
   return errors;
 }
 
+/**
+ * Unique constraints that a concurrent request can still hit after the service's own check:
+ * answered as the field error the check would have given, never as a 500.
+ */
+const UNIQUE_FIELD_ERRORS: Record<string, FieldErrors> = {
+  users_email_lower_uq: { email: ['user with this email already exists.'] },
+  user_profiles_id_number_index_uq: { id_number: ['A profile with this ID number already exists.'] },
+  journal_entries_user_date_uq: { date: ['You already have a journal entry for this date.'] },
+};
+
+function uniqueViolation(err: unknown): ApiError | null {
+  const e = err as { code?: string; constraint?: string; cause?: { code?: string; constraint?: string } };
+  const pg = e.code === '23505' ? e : e.cause?.code === '23505' ? e.cause : null;
+  const errors = pg?.constraint ? UNIQUE_FIELD_ERRORS[pg.constraint] : undefined;
+  return errors ? new ApiError(400, 'validation_error', 'Validation error', errors) : null;
+}
+
 function mapFrameworkError(err: FastifyError): ApiError | null {
+  const unique = uniqueViolation(err);
+  if (unique) return unique;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError(413, 'payload_too_large', 'Request body is too large.');

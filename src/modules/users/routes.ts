@@ -1,0 +1,9 @@
+import type { FastifyInstance } from 'fastify';
+import type { Container } from '../../container.js';
+
+/** Routes of this module (spec domain.md). */
+export function usersRoutes(_c: Container) {
+  return async (_app: FastifyInstance) => {
+    // filled in by the module's implementation
+  };
+}
