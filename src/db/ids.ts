@@ -10,7 +10,7 @@ export async function reserveId(
   table: 'journal_entries' | 'admin_notes' | 'intake_submissions',
 ): Promise<number> {
   const result = await db.execute(sql`select nextval(pg_get_serial_sequence(${table}, 'id'))::bigint as id`);
-  const rows = (result as unknown as { rows: { id: string | number }[] }).rows;
+  const rows = (result as { rows: { id: string | number }[] }).rows;
   const id = Number(rows[0]?.id);
   if (!Number.isSafeInteger(id)) throw new Error(`could not reserve an id for ${table}`);
   return id;

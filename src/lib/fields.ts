@@ -52,7 +52,7 @@ export function escText(max: number, opts: EscTextOptions = {}) {
 export function choice<const T extends readonly [string, ...string[]]>(values: T) {
   return z.unknown().transform((v, ctx) => {
     if (missing(v, ctx)) return z.NEVER;
-    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T[number];
+    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v;
     ctx.addIssue({ code: 'custom', message: `"${displayValue(v)}" is not a valid choice.` });
     return z.NEVER;
   });
