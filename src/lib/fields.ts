@@ -50,9 +50,10 @@ export function escText(max: number, opts: EscTextOptions = {}) {
 
 /** One of the given values; `"x" is not a valid choice.` otherwise. */
 export function choice<const T extends readonly [string, ...string[]]>(values: T) {
+  const isChoice = (v: unknown): v is T[number] => typeof v === 'string' && values.includes(v);
   return z.unknown().transform((v, ctx) => {
     if (missing(v, ctx)) return z.NEVER;
-    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v;
+    if (isChoice(v)) return v;
     ctx.addIssue({ code: 'custom', message: `"${displayValue(v)}" is not a valid choice.` });
     return z.NEVER;
   });
