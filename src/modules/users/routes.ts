@@ -1,9 +1,208 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Container } from '../../container.js';
+import { ID_PARAM, idParams, looseBody } from '../../lib/validation.js';
+import { ALL_ROLES, actorOf, STAFF, SUPERUSER } from '../../plugins/auth.js';
+import { createAccountService, type PrivilegedKind } from './account-service.js';
+import { UserListQuery } from './input.js';
+import { createProfileService } from './profile-service.js';
+import {
+  ActivationSchema,
+  CreatedAccountSchema,
+  ProfileSchema,
+  UserPageSchema,
+  UserSchema,
+} from './schemas.js';
+import { createUsersService } from './service.js';
 
-/** Routes of this module (spec domain.md). */
-export function usersRoutes(_c: Container) {
-  return async (_app: FastifyInstance) => {
-    // filled in by the module's implementation
+// Bodies are checked by the services after the access checks; these shapes document them.
+const field = z.unknown().optional();
+const UserBody = looseBody({ email: field, first_name: field, last_name: field, role: field });
+const NewUserBody = looseBody({
+  email: field,
+  first_name: field,
+  last_name: field,
+  role: field,
+  password: field,
+});
+const AccountBody = looseBody({ email: field, password: field, first_name: field, last_name: field });
+const ProfileBody = looseBody({});
+
+/** Users routes (spec domain.md §1, seed-additions.md `users/me/`): declare, validate, delegate. */
+export function usersRoutes(c: Container) {
+  const users = createUsersService(c);
+  const profiles = createProfileService(c);
+  const accounts = createAccountService(c);
+  return async (app: FastifyInstance) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const tags = ['users'];
+    const userPath = `/users/${ID_PARAM}/`;
+
+    r.get(
+      '/users/',
+      {
+        config: { auth: STAFF },
+        schema: {
+          tags,
+          summary: 'All users, id ascending; filters role, is_active, search, id_number',
+          querystring: UserListQuery,
+          response: { 200: UserPageSchema },
+        },
+      },
+      async (req) => users.list(req, actorOf(req), req.meta, req.query),
+    );
+
+    r.post(
+      '/users/',
+      {
+        config: { auth: STAFF },
+        schema: {
+          tags,
+          summary: 'Create a user (admins: candidates only)',
+          body: NewUserBody,
+          response: { 201: UserSchema },
+        },
+      },
+      async (req, reply) => {
+        const id = await accounts.create(actorOf(req), req.meta, req.body);
+        return reply.code(201).send(await users.get(actorOf(req), id));
+      },
+    );
+
+    // Static segments win over the parametric `/users/:id/` in the router.
+    r.get(
+      '/users/candidates/',
+      {
+        config: { auth: STAFF },
+        schema: {
+          tags,
+          summary: 'All candidates, active or not, id ascending',
+          response: { 200: UserPageSchema },
+        },
+      },
+      async (req) => users.candidates(req, req.query),
+    );
+
+    r.get(
+      '/users/me/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: { tags, summary: 'The caller (as auth/me/)', response: { 200: UserSchema } },
+      },
+      async (req) => users.me(actorOf(req)),
+    );
+    for (const method of ['PUT', 'PATCH'] as const) {
+      r.route({
+        method,
+        url: '/users/me/',
+        config: { auth: ALL_ROLES },
+        schema: { tags, summary: 'Update the caller', body: UserBody, response: { 200: UserSchema } },
+        handler: async (req) => {
+          const actor = actorOf(req);
+          return users.update(actor, req.meta, actor.userId, req.body, method === 'PUT');
+        },
+      });
+    }
+
+    const creation = (url: string, kind: PrivilegedKind, auth: typeof STAFF, deniedMessage: string) =>
+      r.post(
+        url,
+        {
+          config: { auth, deniedMessage, errorKey: true },
+          schema: {
+            tags,
+            summary: `Create a ${kind} account`,
+            body: AccountBody,
+            response: { 201: CreatedAccountSchema },
+          },
+        },
+        async (req, reply) =>
+          reply.code(201).send(await accounts.createPrivileged(actorOf(req), req.meta, kind, req.body)),
+      );
+    const adminsOnly = 'Only superusers can create admin accounts';
+    creation('/users/create-admin/', 'admin', SUPERUSER, adminsOnly);
+    creation('/auth/create-admin/', 'admin', SUPERUSER, adminsOnly);
+    creation('/auth/create-superuser/', 'superuser', SUPERUSER, adminsOnly);
+    creation('/users/create-candidate/', 'candidate', STAFF, 'Only admins can create candidate accounts');
+
+    r.get(
+      userPath,
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'A user (candidates: themselves)',
+          params: idParams,
+          response: { 200: UserSchema },
+        },
+      },
+      async (req) => users.get(actorOf(req), req.params.id),
+    );
+    for (const method of ['PUT', 'PATCH'] as const) {
+      r.route({
+        method,
+        url: userPath,
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'Update a user',
+          params: idParams,
+          body: UserBody,
+          response: { 200: UserSchema },
+        },
+        handler: async (req) =>
+          users.update(actorOf(req), req.meta, req.params.id, req.body, method === 'PUT'),
+      });
+    }
+
+    const profilePath = `/users/${ID_PARAM}/profile/`;
+    r.get(
+      profilePath,
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: "A user's profile (by user id)",
+          params: idParams,
+          response: { 200: ProfileSchema },
+        },
+      },
+      async (req) => profiles.get(actorOf(req), req.params.id),
+    );
+    for (const method of ['PUT', 'PATCH'] as const) {
+      r.route({
+        method,
+        url: profilePath,
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: "Update a user's profile (partial; null clears)",
+          params: idParams,
+          body: ProfileBody,
+          response: { 200: ProfileSchema },
+        },
+        handler: async (req) => profiles.update(actorOf(req), req.meta, req.params.id, req.body),
+      });
+    }
+
+    for (const [action, active] of [
+      ['activate', true],
+      ['deactivate', false],
+    ] as const) {
+      r.patch(
+        `/users/${ID_PARAM}/${action}/`,
+        {
+          config: { auth: STAFF },
+          schema: {
+            tags,
+            summary: `${action} a user`,
+            params: idParams,
+            response: { 200: ActivationSchema },
+          },
+        },
+        async (req) => accounts.setActive(actorOf(req), req.meta, req.params.id, active),
+      );
+    }
   };
 }

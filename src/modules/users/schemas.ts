@@ -26,3 +26,24 @@ export const UserSchema = z.object({
   updated_at: z.string(),
   profile: ProfileSchema.nullable(),
 });
+
+export const UserPageSchema = z.object({
+  count: z.number().int(),
+  next: z.string().nullable(),
+  previous: z.string().nullable(),
+  results: z.array(UserSchema),
+});
+
+/** `{"message", "user": {...}}` of the create-admin/-candidate/-superuser routes. */
+export const CreatedAccountSchema = z.object({
+  message: z.string(),
+  user: z.object({
+    id: z.number().int(),
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    role: z.enum(['candidate', 'admin', 'superuser']),
+  }),
+});
+
+export const ActivationSchema = z.object({ status: z.enum(['activated', 'deactivated']) });

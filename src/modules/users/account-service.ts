@@ -1,0 +1,169 @@
+import type { Container } from '../../container.js';
+import type { Actor, RequestMeta, Role } from '../../lib/actor.js';
+import { checkEmail, normaliseEmail } from '../../lib/email.js';
+import { badRequest, type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
+import { recordAudit } from '../audit/recorder.js';
+import { asText, missingCredentials, passwordLengthError, policyErrors } from '../auth/credentials.js';
+import { isUniqueViolation } from '../auth/service.js';
+import { createUserDirectory } from './directory-repo.js';
+import { CreateUserInput, fieldErrors, parseBody, plainName } from './input.js';
+import { canCreateRole, canDeactivate, selfActivationMessage } from './policy.js';
+import { createUserRepo, type UserRow } from './repo.js';
+
+/** The three account-creation routes of the original (spec domain.md §1; known bugs #26, #27). */
+export const PRIVILEGED_CREATION = {
+  admin: { role: 'admin', created: 'Admin user created successfully', failed: 'Failed to create admin user' },
+  superuser: {
+    role: 'superuser',
+    created: 'Superuser created successfully',
+    failed: 'Failed to create superuser',
+  },
+  candidate: {
+    role: 'candidate',
+    created: 'Candidate user created successfully',
+    failed: 'Failed to create candidate user',
+  },
+} as const satisfies Record<string, { role: Role; created: string; failed: string }>;
+export type PrivilegedKind = keyof typeof PRIVILEGED_CREATION;
+
+const EMAIL_TAKEN = 'user with this email already exists.';
+
+/** Password rules for a new account: length first, then the policy with the user's attributes. */
+function passwordErrors(password: string, user: { email: string; firstName: string; lastName: string }) {
+  const length = passwordLengthError(password);
+  return length ? [length] : policyErrors(password, user);
+}
+
+/** Creating accounts and switching them on and off (staff). */
+export function createAccountService(c: Container) {
+  const { db } = c;
+
+  async function insertAccount(
+    actor: Actor,
+    meta: RequestMeta,
+    input: { email: string; password: string | null; firstName: string; lastName: string; role: Role },
+  ): Promise<UserRow | null> {
+    return db
+      .transaction(async (tx) => {
+        if (await createUserRepo(tx).findByEmail(input.email)) return null;
+        const user = await c.auth.createAccount(tx, input);
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'create',
+            resourceType: 'user',
+            resourceId: user.id,
+            subjectUserId: user.id,
+            fields: ['email', 'first_name', 'last_name', 'role', ...(input.password ? ['password'] : [])],
+            metadata: { role: user.role },
+          },
+        );
+        return user;
+      })
+      .catch((err: unknown) => {
+        if (isUniqueViolation(err)) return null;
+        throw err;
+      });
+  }
+
+  return {
+    /** `POST users/` (staff): admins create candidates only; without a password the account is unusable. */
+    async create(actor: Actor, meta: RequestMeta, body: unknown) {
+      const input = parseBody(CreateUserInput, body);
+      const role = input.role ?? 'candidate';
+      if (!canCreateRole(actor, role)) throw forbidden();
+      const firstName = input.first_name ?? '';
+      const lastName = input.last_name ?? '';
+      const errors: FieldErrors = {};
+      const checked = checkEmail(input.email, c.config.allowedEmailDomains);
+      if (!checked.ok) errors.email = [checked.message];
+      else if (await createUserRepo(db).findByEmail(checked.value)) errors.email = [EMAIL_TAKEN];
+      const email = checked.ok ? checked.value : normaliseEmail(input.email);
+      if (input.password !== undefined) {
+        const messages = passwordErrors(input.password, { email, firstName, lastName });
+        if (messages.length) errors.password = messages;
+      }
+      if (Object.keys(errors).length) throw validationError(errors);
+      const password = input.password ?? null;
+      const user = await insertAccount(actor, meta, { email, password, firstName, lastName, role });
+      if (!user) throw validationError({ email: [EMAIL_TAKEN] });
+      return user.id;
+    },
+
+    /** `users/create-admin/`, `auth/create-admin/`, `auth/create-superuser/`, `users/create-candidate/`. */
+    async createPrivileged(actor: Actor, meta: RequestMeta, kind: PrivilegedKind, raw: unknown) {
+      const spec = PRIVILEGED_CREATION[kind];
+      const body = (raw ?? {}) as Record<string, unknown>;
+      const rawEmail = asText(body.email);
+      const password = asText(body.password);
+      const missing = missingCredentials(rawEmail, password);
+      if (missing) throw validationError(missing, 'Email and password are required');
+      const email = normaliseEmail(rawEmail);
+      const exists = () => badRequest('User with this email already exists', { email: [EMAIL_TAKEN] });
+      if (await createUserRepo(db).findByEmail(email)) throw exists();
+
+      const names = plainName.optional().default('');
+      const first = names.safeParse(body.first_name ?? undefined);
+      const last = names.safeParse(body.last_name ?? undefined);
+      const errors: FieldErrors = {};
+      const checked = checkEmail(email, c.config.allowedEmailDomains);
+      if (!checked.ok) errors.email = [checked.message];
+      if (!first.success) errors.first_name = Object.values(fieldErrors(first.error)).flat();
+      if (!last.success) errors.last_name = Object.values(fieldErrors(last.error)).flat();
+      const firstName = first.data ?? '';
+      const lastName = last.data ?? '';
+      const messages = passwordErrors(password, { email, firstName, lastName });
+      if (messages.length) errors.password = messages;
+      if (Object.keys(errors).length) throw validationError(errors, spec.failed);
+
+      const user = await insertAccount(actor, meta, {
+        email,
+        password,
+        firstName,
+        lastName,
+        role: spec.role,
+      });
+      if (!user) throw exists();
+      return {
+        message: spec.created,
+        user: {
+          id: user.id,
+          email: user.email,
+          first_name: user.firstName,
+          last_name: user.lastName,
+          role: user.role,
+        },
+      };
+    },
+
+    /** `PATCH users/<id>/activate/` and `/deactivate/`; deactivation ends every session of the target. */
+    async setActive(actor: Actor, meta: RequestMeta, id: number, active: boolean) {
+      const own = selfActivationMessage(actor, id, active);
+      if (own) throw badRequest(own);
+      const ended = await db.transaction(async (tx) => {
+        const target = await createUserDirectory(tx).findVisible(id, undefined);
+        if (!target) throw notFound();
+        if (!active && !canDeactivate(target)) throw forbidden('Superusers cannot be deactivated.');
+        await createUserRepo(tx).update(id, { isActive: active, updatedAt: c.now() });
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: active ? 'user_activated' : 'user_deactivated',
+            resourceType: 'user',
+            resourceId: id,
+            subjectUserId: id,
+            changes: { is_active: [target.isActive, active] },
+          },
+        );
+        return active ? [] : await c.sessions.terminate(tx, { userId: id }, 'deactivated');
+      });
+      // After commit: tokens of the ended sessions die on every instance at once.
+      await c.sessions.evict(ended);
+      await c.sessionState.refreshUser(id);
+      return { status: active ? ('activated' as const) : ('deactivated' as const) };
+    },
+  };
+}
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,144 @@
+import type { FastifyRequest } from 'fastify';
+import type { Container } from '../../container.js';
+import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { checkEmail } from '../../lib/email.js';
+import { type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
+import { paginate } from '../../lib/paging.js';
+import { diffPlain, recordAudit } from '../audit/recorder.js';
+import { createUserDirectory, type UserListFilter } from './directory-repo.js';
+import { parseBody, PatchUserInput, PutUserInput, type UserListFilters } from './input.js';
+import { canChangeRole, canModifyUser, demotesSuperuser, userScope } from './policy.js';
+import { createUserRepo } from './repo.js';
+import type { UserResponse } from './serialize.js';
+
+const ROLE_CHANGE_DENIED = 'You do not have permission to change roles.';
+const LAST_SUPERUSER = 'Cannot remove the last active superuser.';
+const AUDITED_FIELDS = ['email', 'first_name', 'last_name', 'role'] as const;
+
+/** Listing, reading and editing user accounts (spec domain.md §1). */
+export function createUsersService(c: Container) {
+  const { db } = c;
+
+  const present = async (userId: number): Promise<UserResponse> => {
+    const user = await c.users.one(db, userId);
+    if (!user) throw notFound();
+    return user;
+  };
+
+  const page = (request: FastifyRequest, query: unknown, filter: UserListFilter) => {
+    const directory = createUserDirectory(db);
+    return paginate(
+      request,
+      query,
+      (limit, offset) => directory.pageIds(filter, limit, offset),
+      () => directory.count(filter),
+      (ids) => c.users.many(db, ids),
+    );
+  };
+
+  return {
+    /** `GET users/` (staff). `?id_number=` is matched through the blind index and audited. */
+    async list(request: FastifyRequest, actor: Actor, meta: RequestMeta, q: UserListFilters) {
+      const filter: UserListFilter = {
+        ...(q.role ? { role: q.role } : {}),
+        ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
+        ...(q.search?.trim() ? { search: q.search } : {}),
+      };
+      const idNumber = q.id_number?.replace(/\s+/g, '');
+      if (idNumber) filter.idNumberIndex = c.cipher.blindIndex(idNumber);
+      const result = await page(request, q, filter);
+      if (idNumber) {
+        // PRIVACY: a lookup by ID number is a read of sensitive data; the value itself is not logged.
+        await recordAudit(
+          db,
+          { actor, meta },
+          {
+            action: 'read',
+            resourceType: 'user',
+            metadata: { search: 'id_number', matches: result.count },
+          },
+        );
+      }
+      return result;
+    },
+
+    /** `GET users/candidates/` (staff): every candidate, active or not. */
+    candidates: (request: FastifyRequest, query: unknown) => page(request, query, { role: 'candidate' }),
+
+    /** `GET users/<id>/`: candidates only themselves (others 404), staff anyone. */
+    async get(actor: Actor, id: number): Promise<UserResponse> {
+      const user = await createUserDirectory(db).findVisible(id, userScope(actor));
+      if (!user) throw notFound();
+      return present(user.id);
+    },
+
+    me: (actor: Actor) => present(actor.userId),
+
+    /** `PUT/PATCH users/<id>/`: e-mail, names, role; other keys are ignored. */
+    async update(actor: Actor, meta: RequestMeta, id: number, body: unknown, full: boolean) {
+      const target = await createUserDirectory(db).findVisible(id, userScope(actor));
+      if (!target) throw notFound();
+      if (!canModifyUser(actor, target)) throw forbidden();
+      const input = parseBody(full ? PutUserInput : PatchUserInput, body);
+      const roleChange = input.role !== undefined && input.role !== target.role ? input.role : undefined;
+      if (roleChange && !canChangeRole(actor)) throw forbidden(ROLE_CHANGE_DENIED);
+
+      const errors: FieldErrors = {};
+      let email: string | undefined;
+      if (input.email !== undefined && input.email.toLowerCase() !== target.email) {
+        const checked = checkEmail(input.email, c.config.allowedEmailDomains);
+        if (!checked.ok) errors.email = [checked.message];
+        else if (await createUserRepo(db).findByEmail(checked.value)) {
+          errors.email = ['user with this email already exists.'];
+        } else email = checked.value;
+      }
+      if (Object.keys(errors).length) throw validationError(errors);
+
+      const changes = {
+        ...(email !== undefined ? { email } : {}),
+        ...(input.first_name !== undefined ? { firstName: input.first_name } : {}),
+        ...(input.last_name !== undefined ? { lastName: input.last_name } : {}),
+        ...(roleChange ? { role: roleChange } : {}),
+      };
+      await db.transaction(async (tx) => {
+        if (roleChange && demotesSuperuser(target, roleChange)) {
+          const active = await createUserDirectory(tx).lockActiveSuperusers();
+          if (active.filter((uid) => uid !== target.id).length === 0) {
+            throw validationError({ role: [LAST_SUPERUSER] });
+          }
+        }
+        const after = await createUserRepo(tx).update(target.id, { ...changes, updatedAt: c.now() });
+        if (!after) throw notFound();
+        const plain = (u: typeof target) => ({
+          email: u.email,
+          first_name: u.firstName,
+          last_name: u.lastName,
+          role: u.role as string,
+        });
+        const ctx = { actor, meta };
+        const written = AUDITED_FIELDS.filter((f) => input[f] !== undefined);
+        await recordAudit(tx, ctx, {
+          action: 'update',
+          resourceType: 'user',
+          resourceId: target.id,
+          subjectUserId: target.id,
+          fields: written,
+          changes: diffPlain(plain(target), plain(after), AUDITED_FIELDS),
+        });
+        if (roleChange) {
+          await recordAudit(tx, ctx, {
+            action: 'role_changed',
+            resourceType: 'user',
+            resourceId: target.id,
+            subjectUserId: target.id,
+            changes: { role: [target.role, roleChange] },
+          });
+        }
+      });
+      // After commit: the target's live sessions act with the new role from their next request.
+      if (roleChange) await c.sessionState.refreshUser(target.id);
+      return present(target.id);
+    },
+  };
+}
+export type UsersService = ReturnType<typeof createUsersService>;
