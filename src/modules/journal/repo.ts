@@ -1,0 +1,114 @@
+import { and, count, desc, eq, gte, lte, ne, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { journalEntries } from '../../db/schema.js';
+import type { Mood } from './schemas.js';
+
+export type EntryRow = typeof journalEntries.$inferSelect;
+export type EntryInsert = typeof journalEntries.$inferInsert;
+
+/** Which entries a query may see and the list filters. `ownerId` undefined = every owner (staff). */
+export interface EntryScope {
+  ownerId?: number | undefined;
+  dateFrom?: string | undefined;
+  dateTo?: string | undefined;
+  mood?: Mood | undefined;
+}
+
+export interface EntryStatsRow {
+  total: number;
+  lastDate: string | null;
+  recentBarriers: number;
+  avgEnergy: number | null;
+}
+
+/** SECURITY: owner scoping is part of every WHERE clause, never a filter after the query. */
+function where(scope: EntryScope): SQL | undefined {
+  return and(
+    scope.ownerId === undefined ? undefined : eq(journalEntries.userId, scope.ownerId),
+    scope.dateFrom === undefined ? undefined : gte(journalEntries.date, scope.dateFrom),
+    scope.dateTo === undefined ? undefined : lte(journalEntries.date, scope.dateTo),
+    scope.mood === undefined ? undefined : eq(journalEntries.mood, scope.mood),
+  );
+}
+
+/** Queries on journal entries. Returns rows (ciphertext), never response objects. */
+export function createJournalRepo(db: DbOrTx) {
+  return {
+    async count(scope: EntryScope): Promise<number> {
+      const rows = await db.select({ n: count() }).from(journalEntries).where(where(scope));
+      return rows[0]?.n ?? 0;
+    },
+    /** A page in the contract's order: `date` desc, then `id` desc. */
+    async page(scope: EntryScope, limit: number, offset: number): Promise<EntryRow[]> {
+      return db
+        .select()
+        .from(journalEntries)
+        .where(where(scope))
+        .orderBy(desc(journalEntries.date), desc(journalEntries.id))
+        .limit(limit)
+        .offset(offset);
+    },
+    /** The entry if it exists and is within the scope (a candidate's own), else undefined. */
+    async findVisible(id: number, ownerId: number | undefined, opts: { forUpdate?: boolean } = {}) {
+      const query = db
+        .select()
+        .from(journalEntries)
+        .where(and(eq(journalEntries.id, id), where({ ownerId })))
+        .limit(1);
+      const rows = opts.forUpdate ? await query.for('update') : await query;
+      return rows[0];
+    },
+    /** Whether the owner has another entry on that date (the unique (user, date) rule). */
+    async dateTaken(ownerId: number, date: string, exceptId?: number): Promise<boolean> {
+      const rows = await db
+        .select({ id: journalEntries.id })
+        .from(journalEntries)
+        .where(
+          and(
+            eq(journalEntries.userId, ownerId),
+            eq(journalEntries.date, date),
+            exceptId === undefined ? undefined : ne(journalEntries.id, exceptId),
+          ),
+        )
+        .limit(1);
+      return rows.length > 0;
+    },
+    async insert(values: EntryInsert): Promise<EntryRow> {
+      const rows = await db.insert(journalEntries).values(values).returning();
+      const row = rows[0];
+      if (!row) throw new Error('insert returned no row');
+      return row;
+    },
+    async update(id: number, values: Partial<EntryInsert>): Promise<EntryRow> {
+      const rows = await db.update(journalEntries).set(values).where(eq(journalEntries.id, id)).returning();
+      const row = rows[0];
+      if (!row) throw new Error('update returned no row');
+      return row;
+    },
+    async remove(id: number): Promise<void> {
+      await db.delete(journalEntries).where(eq(journalEntries.id, id));
+    },
+    /** Count, latest date, barriers since `since` and mean energy in one aggregate query. */
+    async stats(ownerId: number | undefined, since: string): Promise<EntryStatsRow> {
+      const rows = await db
+        .select({
+          total: count(),
+          lastDate: sql<string | null>`max(${journalEntries.date})::text`,
+          recentBarriers: sql<
+            string | number
+          >`coalesce(sum(${journalEntries.barrierCount}) filter (where ${journalEntries.date} >= ${since}), 0)::bigint`,
+          avgEnergy: sql<number | string | null>`avg(${journalEntries.energyLevel})::float8`,
+        })
+        .from(journalEntries)
+        .where(where({ ownerId }));
+      const row = rows[0];
+      return {
+        total: row?.total ?? 0,
+        lastDate: row?.lastDate ?? null,
+        recentBarriers: Number(row?.recentBarriers ?? 0),
+        avgEnergy: row?.avgEnergy === null || row?.avgEnergy === undefined ? null : Number(row.avgEnergy),
+      };
+    },
+  };
+}
+export type JournalRepo = ReturnType<typeof createJournalRepo>;

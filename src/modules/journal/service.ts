@@ -1,0 +1,229 @@
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../../db/client.js';
+import { reserveId } from '../../db/ids.js';
+import type { Actor, RequestMeta } from '../../lib/actor.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
+import { notFound, validationError } from '../../lib/errors.js';
+import { type Page, paginate } from '../../lib/paging.js';
+import { addDays, utcToday } from '../../lib/time.js';
+import { diffPlain, recordAudit } from '../audit/recorder.js';
+import type { DataKeyStore } from '../keys/data-keys.js';
+import { entryOwnerScope, mayFilterByUser } from './policy.js';
+import { createJournalRepo, type EntryRow, type EntryScope } from './repo.js';
+import type { EntryInput, EntryPatch, EntryResponse, ListQueryInput, StatsResponse } from './schemas.js';
+import { entryResponse, openEntry, SEALED_FIELD_NAMES, sealEntry } from './serialize.js';
+
+export interface JournalServiceDeps {
+  db: Db;
+  cipher: FieldCipher;
+  dataKeys: DataKeyStore;
+  fmt: (d: Date) => string;
+  now: () => Date;
+}
+
+const RESOURCE = 'journal_entry';
+const DUPLICATE_DATE = () => validationError({ date: ['You already have a journal entry for this date.'] });
+/** Fields whose values may appear in the audit log (PRIVACY: never the encrypted ones). */
+const PLAIN_FIELDS = ['date', 'mood', 'energy_level', 'barrier_count'] as const;
+/** Every writable field, in contract order (the names a create writes). */
+const WRITABLE = [
+  'date',
+  'mood',
+  'energy_level',
+  'activities',
+  'challenges',
+  'achievements',
+  'notes',
+  'barriers_faced',
+  'barrier_count',
+] as const;
+/** Recent barriers count entries dated on or after UTC today minus this many days. */
+const RECENT_DAYS = 7;
+
+type Plain = Record<(typeof PLAIN_FIELDS)[number], unknown>;
+const plainOf = (row: EntryRow): Plain => ({
+  date: row.date,
+  mood: row.mood,
+  energy_level: row.energyLevel,
+  barrier_count: row.barrierCount,
+});
+
+/** `?user=` (staff only): a positive integer id, else a field error. */
+function userFilter(raw: unknown): number | undefined {
+  const value = Array.isArray(raw) ? (raw[0] as unknown) : raw;
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  throw validationError({ user: ['A valid integer is required.'] });
+}
+
+/** Journal rules (spec domain.md §3): owner scoping, (user, date) uniqueness, crypto and audit. */
+export function createJournalService(deps: JournalServiceDeps) {
+  const { db, cipher, dataKeys, fmt, now } = deps;
+
+  /** Decrypts rows of any owners with one key query, whatever the number of rows. */
+  async function present(rows: EntryRow[]): Promise<EntryResponse[]> {
+    if (rows.length === 0) return [];
+    const keys = await dataKeys.findMany(
+      db,
+      rows.map((r) => r.userId),
+    );
+    return rows.map((row) => {
+      const dek = keys.get(row.userId);
+      // An entry always has its owner's key (erasure removes both together).
+      if (!dek) throw new Error(`no data key for the owner of journal entry ${String(row.id)}`);
+      return entryResponse(row, openEntry(cipher, dek, row), fmt);
+    });
+  }
+
+  /** Shared by PUT and PATCH: writes only the given fields, under the OWNER's key. */
+  async function write(
+    actor: Actor,
+    meta: RequestMeta,
+    id: number,
+    input: EntryPatch,
+  ): Promise<EntryResponse> {
+    return db.transaction(async (tx) => {
+      const repo = createJournalRepo(tx);
+      const before = await repo.findVisible(id, entryOwnerScope(actor), { forUpdate: true });
+      if (!before) throw notFound();
+      if (input.date !== undefined && input.date !== before.date) {
+        if (await repo.dateTaken(before.userId, input.date, id)) throw DUPLICATE_DATE();
+      }
+      const fields = WRITABLE.filter((f) => input[f] !== undefined);
+      const sealedGiven = SEALED_FIELD_NAMES.some((f) => input[f] !== undefined);
+      const dek = await dataKeys.obtain(tx, before.userId);
+      const after = await repo.update(id, {
+        ...(input.date !== undefined && { date: input.date }),
+        ...(input.mood !== undefined && { mood: input.mood }),
+        ...(input.energy_level !== undefined && { energyLevel: input.energy_level }),
+        ...(input.barrier_count !== undefined && { barrierCount: input.barrier_count }),
+        ...(sealedGiven ? sealEntry(cipher, dek, id, input) : {}),
+        updatedAt: now(),
+      });
+      await recordAudit(
+        tx,
+        { actor, meta },
+        {
+          action: 'update',
+          resourceType: RESOURCE,
+          resourceId: id,
+          subjectUserId: before.userId,
+          fields: [...fields],
+          changes: diffPlain(plainOf(before), plainOf(after), PLAIN_FIELDS),
+        },
+      );
+      return entryResponse(after, openEntry(cipher, dek, after), fmt);
+    });
+  }
+
+  return {
+    async list(request: FastifyRequest, actor: Actor, query: ListQueryInput): Promise<Page<EntryResponse>> {
+      const scope: EntryScope = {
+        ownerId: mayFilterByUser(actor) ? userFilter(query.user) : entryOwnerScope(actor),
+        dateFrom: query.date_from,
+        dateTo: query.date_to,
+        mood: query.mood,
+      };
+      const repo = createJournalRepo(db);
+      return paginate(
+        request,
+        query,
+        (limit, offset) => repo.page(scope, limit, offset),
+        () => repo.count(scope),
+        present,
+      );
+    },
+
+    async get(actor: Actor, id: number): Promise<EntryResponse> {
+      const row = await createJournalRepo(db).findVisible(id, entryOwnerScope(actor));
+      if (!row) throw notFound();
+      const [out] = await present([row]);
+      if (!out) throw notFound();
+      return out;
+    },
+
+    /** The caller becomes the owner; their data key encrypts the entry. */
+    async create(actor: Actor, meta: RequestMeta, input: EntryInput): Promise<EntryResponse> {
+      return db.transaction(async (tx) => {
+        const repo = createJournalRepo(tx);
+        const ownerId = actor.userId;
+        // The unique index (journal_entries_user_date_uq) is the backstop for concurrent requests;
+        // the error plugin maps its violation to the same field error.
+        if (await repo.dateTaken(ownerId, input.date)) throw DUPLICATE_DATE();
+        const dek = await dataKeys.obtain(tx, ownerId);
+        const id = await reserveId(tx, 'journal_entries');
+        const plain = {
+          activities: input.activities,
+          challenges: input.challenges ?? '',
+          achievements: input.achievements ?? '',
+          notes: input.notes ?? '',
+          barriers_faced: input.barriers_faced ?? '',
+        };
+        const at = now();
+        const sealed = sealEntry(cipher, dek, id, plain);
+        const row = await repo.insert({
+          id,
+          userId: ownerId,
+          date: input.date,
+          mood: input.mood,
+          energyLevel: input.energy_level,
+          barrierCount: input.barrier_count ?? 0,
+          activities: sealed.activities ?? '',
+          challenges: sealed.challenges ?? '',
+          achievements: sealed.achievements ?? '',
+          notes: sealed.notes ?? '',
+          barriersFaced: sealed.barriersFaced ?? '',
+          createdAt: at,
+          updatedAt: at,
+        });
+        const none: Plain = { date: null, mood: null, energy_level: null, barrier_count: null };
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'create',
+            resourceType: RESOURCE,
+            resourceId: id,
+            subjectUserId: ownerId,
+            fields: [...WRITABLE],
+            changes: diffPlain(none, plainOf(row), PLAIN_FIELDS),
+          },
+        );
+        return entryResponse(row, plain, fmt);
+      });
+    },
+
+    /** PUT: the route's schema requires date, mood, energy_level, activities; others kept if absent. */
+    replace: (actor: Actor, meta: RequestMeta, id: number, input: EntryInput) =>
+      write(actor, meta, id, input),
+
+    update: write,
+
+    async remove(actor: Actor, meta: RequestMeta, id: number): Promise<void> {
+      await db.transaction(async (tx) => {
+        const repo = createJournalRepo(tx);
+        const row = await repo.findVisible(id, entryOwnerScope(actor), { forUpdate: true });
+        if (!row) throw notFound();
+        await repo.remove(id);
+        await recordAudit(
+          tx,
+          { actor, meta },
+          { action: 'delete', resourceType: RESOURCE, resourceId: id, subjectUserId: row.userId },
+        );
+      });
+    },
+
+    /** Own entries for candidates, every entry for staff; one aggregate query. */
+    async stats(actor: Actor): Promise<StatsResponse> {
+      const since = addDays(utcToday(now()), -RECENT_DAYS);
+      const s = await createJournalRepo(db).stats(entryOwnerScope(actor), since);
+      return {
+        total_entries: s.total,
+        last_entry_date: s.lastDate,
+        recent_barriers: s.recentBarriers,
+        avg_energy_level: s.avgEnergy ?? 0,
+      };
+    },
+  };
+}
+export type JournalService = ReturnType<typeof createJournalService>;
