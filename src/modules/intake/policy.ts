@@ -1,0 +1,11 @@
+import { isStaff, type Actor } from '../../lib/actor.js';
+
+/**
+ * Who may see whose intake data (spec README §5): the owner, or staff. A submission or profile
+ * that is not visible answers 404 like a missing one, never 403.
+ */
+export const canReadIntakeOf = (actor: Pick<Actor, 'userId' | 'role'>, ownerId: number) =>
+  actor.userId === ownerId || isStaff(actor.role);
+
+/** PRIVACY: reading another person's intake data is an audited access (privacy.md §6). */
+export const isAuditedRead = (actor: Pick<Actor, 'userId'>, ownerId: number) => actor.userId !== ownerId;

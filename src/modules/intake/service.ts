@@ -1,0 +1,276 @@
+import type { FastifyRequest } from 'fastify';
+import type { Container } from '../../container.js';
+import { reserveId } from '../../db/ids.js';
+import { PROFILE_FIELDS } from '../../db/schema.js';
+import { isStaff, type Actor, type RequestMeta } from '../../lib/actor.js';
+import { fieldAad } from '../../lib/crypto/field-cipher.js';
+import { ApiError, forbidden, notFound, validationError, type FieldErrors } from '../../lib/errors.js';
+import { paginate } from '../../lib/paging.js';
+import { diffPlain, recordAudit, type AuditContext } from '../audit/recorder.js';
+import { MEDICAL_FIELDS } from '../users/profile-fields.js';
+import { writeProfile } from '../users/profile-writer.js';
+import { profileResponse } from '../users/serialize.js';
+import { hasMedicalDataConsent } from './consent.js';
+import { intakeObject, intakeValues, withIntakeDetail } from './intake-data.js';
+import { canReadIntakeOf, isAuditedRead } from './policy.js';
+import { recordReads } from './read-audit.js';
+import { createIntakeRepo, type SubmissionFilter, type SubmissionRow } from './repo.js';
+import { INTAKE_STATUSES, type IntakeStatus, type ReviewInput, type SubmissionItem } from './schemas.js';
+
+type Caller = Pick<Actor, 'userId' | 'role'>;
+
+const SUBMISSION_TABLE = 'intake_submissions';
+/** PRIVACY: the names of the encrypted columns a submission read discloses (never their values). */
+const SUBMISSION_SENSITIVE = ['responses', 'review_notes'];
+
+/** Intake (spec domain.md §2) and its stored submissions (seed-additions.md "Intake submissions"). */
+export function createIntakeService(c: Container) {
+  const aad = (column: 'responses' | 'review_notes', id: number) => fieldAad(SUBMISSION_TABLE, column, id);
+
+  const summary = (row: SubmissionRow) => ({
+    id: row.id,
+    status: row.status,
+    submitted_at: c.fmt(row.submittedAt),
+    reviewed_by: row.reviewedBy,
+    reviewed_at: row.reviewedAt ? c.fmt(row.reviewedAt) : null,
+  });
+
+  /** The item of the list and detail; without the owner's key (erased) the answers read as empty. */
+  const item = (row: SubmissionRow, dek: Buffer | null | undefined): SubmissionItem => ({
+    id: row.id,
+    user: row.userId,
+    status: row.status,
+    submitted_at: c.fmt(row.submittedAt),
+    reviewed_by: row.reviewedBy,
+    reviewed_at: row.reviewedAt ? c.fmt(row.reviewedAt) : null,
+    review_notes:
+      row.reviewNotes === null || !dek
+        ? null
+        : c.cipher.decrypt(dek, row.reviewNotes, aad('review_notes', row.id)),
+    responses: dek
+      ? (JSON.parse(c.cipher.decrypt(dek, row.responses, aad('responses', row.id))) as Record<
+          string,
+          string | null
+        >)
+      : {},
+  });
+
+  /** `?user=` and `?status=` of the list; an empty value means no filter (as django-filter). */
+  function listFilters(query: Record<string, unknown>): Pick<SubmissionFilter, 'user' | 'status'> {
+    const last = (v: unknown) => (Array.isArray(v) ? (v.at(-1) as unknown) : v);
+    const user = last(query.user);
+    const status = last(query.status);
+    const errors: FieldErrors = {};
+    const out: Pick<SubmissionFilter, 'user' | 'status'> = {};
+    if (user !== undefined && user !== '') {
+      if (typeof user === 'string' && /^\d{1,15}$/.test(user)) out.user = Number(user);
+      else errors.user = ['A valid integer is required.'];
+    }
+    if (status !== undefined && status !== '') {
+      if (typeof status === 'string' && (INTAKE_STATUSES as readonly string[]).includes(status))
+        out.status = status as IntakeStatus;
+      else errors.status = [`"${typeof status === 'string' ? status : 'list'}" is not a valid choice.`];
+    }
+    if (Object.keys(errors).length) throw validationError(errors);
+    return out;
+  }
+
+  return {
+    /** `POST intake/` and `POST intake/submit/`: writes the caller's profile and stores a submission. */
+    async complete(actor: Caller, meta: RequestMeta, body: { intake_data?: unknown } | undefined) {
+      const data = intakeObject(body?.intake_data);
+      if (
+        c.config.intakeRequireMedicalConsent &&
+        MEDICAL_FIELDS.some((f) => data[f] !== undefined && data[f] !== null) &&
+        !(await hasMedicalDataConsent(c.db, actor.userId))
+      ) {
+        throw forbidden('Medical data consent required');
+      }
+      const values = intakeValues(data);
+      const ctx: AuditContext = { actor, meta };
+      const userId = actor.userId;
+      try {
+        return await c.db.transaction(async (tx) => {
+          const repo = createIntakeRepo(tx);
+          const at = c.now();
+          const { row, fields } = await writeProfile(tx, c, userId, values);
+          const wasCompleted = await repo.markIntakeCompleted(userId, at);
+          const dek = await c.dataKeys.obtain(tx, userId);
+          const id = await reserveId(tx, SUBMISSION_TABLE);
+          // PRIVACY: the answers as applied (escaped, normalised), sealed under the owner's key.
+          const submission = await repo.insertSubmission({
+            id,
+            userId,
+            responses: c.cipher.encrypt(dek, JSON.stringify(values), aad('responses', id)),
+            status: 'submitted',
+            submittedAt: at,
+          });
+          await recordAudit(tx, ctx, {
+            action: 'update',
+            resourceType: 'profile',
+            resourceId: row.id,
+            subjectUserId: userId,
+            fields,
+          });
+          if (!wasCompleted) {
+            await recordAudit(tx, ctx, {
+              action: 'update',
+              resourceType: 'user',
+              resourceId: userId,
+              subjectUserId: userId,
+              fields: ['has_completed_intake'],
+              changes: { has_completed_intake: [false, true] },
+            });
+          }
+          await recordAudit(tx, ctx, {
+            action: 'create',
+            resourceType: 'intake_submission',
+            resourceId: id,
+            subjectUserId: userId,
+            fields: ['responses', 'status'],
+            changes: { status: [null, 'submitted'] },
+          });
+          return {
+            detail: 'Intake completed successfully',
+            profile: profileResponse(c.cipher, dek, row, c.fmt),
+            submission: summary(submission),
+          };
+        });
+      } catch (err) {
+        // The ID-number uniqueness check of the profile writer is a field error of this form too.
+        if (err instanceof ApiError && err.code === 'validation_error' && err.errors)
+          throw withIntakeDetail(err.errors);
+        throw err;
+      }
+    },
+
+    /** `GET intake/<user_id>/`: the owner's profile, to the owner or staff. */
+    async profile(actor: Caller, meta: RequestMeta, userId: number) {
+      if (!canReadIntakeOf(actor, userId)) throw notFound();
+      const row = await createIntakeRepo(c.db).findProfile(userId);
+      if (!row) throw notFound();
+      const dek = await c.dataKeys.find(c.db, userId);
+      if (isAuditedRead(actor, userId)) {
+        await recordAudit(
+          c.db,
+          { actor, meta },
+          {
+            action: 'read',
+            resourceType: 'profile',
+            resourceId: row.id,
+            subjectUserId: userId,
+            fields: [...PROFILE_FIELDS],
+          },
+        );
+      }
+      return profileResponse(c.cipher, dek ?? undefined, row, c.fmt);
+    },
+
+    /** `GET intake/submissions/`: own for candidates (in SQL), all for staff; newest first. */
+    async list(request: FastifyRequest, actor: Caller, meta: RequestMeta, query: Record<string, unknown>) {
+      const filter: SubmissionFilter = {
+        ...listFilters(query),
+        ...(isStaff(actor.role) ? {} : { ownerId: actor.userId }),
+      };
+      const repo = createIntakeRepo(c.db);
+      return paginate(
+        request,
+        query,
+        (limit, offset) => repo.listSubmissions(filter, limit, offset),
+        () => repo.countSubmissions(filter),
+        async (rows) => {
+          const keys = await c.dataKeys.findMany(c.db, [...new Set(rows.map((r) => r.userId))]);
+          // PRIVACY: one 'read' entry per other person on the page (one insert for all of them).
+          const bySubject = new Map<number, number[]>();
+          for (const r of rows) {
+            if (isAuditedRead(actor, r.userId))
+              bySubject.set(r.userId, [...(bySubject.get(r.userId) ?? []), r.id]);
+          }
+          await recordReads(
+            c.db,
+            { actor, meta },
+            [...bySubject].map(([subjectUserId, ids]) => ({
+              resourceType: 'intake_submission',
+              resourceId: ids.length === 1 ? (ids[0] ?? null) : null,
+              subjectUserId,
+              fields: SUBMISSION_SENSITIVE,
+              metadata: { submission_ids: ids },
+            })),
+          );
+          return rows.map((r) => item(r, keys.get(r.userId)));
+        },
+      );
+    },
+
+    /** `GET intake/submissions/<id>/`: own or staff; others 404. */
+    async detail(actor: Caller, meta: RequestMeta, id: number) {
+      const row = await createIntakeRepo(c.db).findSubmission(
+        id,
+        isStaff(actor.role) ? undefined : actor.userId,
+      );
+      if (!row) throw notFound();
+      const dek = await c.dataKeys.find(c.db, row.userId);
+      if (isAuditedRead(actor, row.userId)) {
+        await recordAudit(
+          c.db,
+          { actor, meta },
+          {
+            action: 'read',
+            resourceType: 'intake_submission',
+            resourceId: row.id,
+            subjectUserId: row.userId,
+            fields: SUBMISSION_SENSITIVE,
+          },
+        );
+      }
+      return item(row, dek);
+    },
+
+    /** `PATCH intake/submissions/<id>/` (staff): status and review notes; records the reviewer. */
+    async review(actor: Caller, meta: RequestMeta, id: number, input: ReviewInput) {
+      return c.db.transaction(async (tx) => {
+        const repo = createIntakeRepo(tx);
+        const before = await repo.findSubmission(id, undefined, true);
+        if (!before) throw notFound();
+        // PRIVACY: review notes are sealed with the candidate's key, like their answers.
+        const dek = await c.dataKeys.obtain(tx, before.userId);
+        const fields: string[] = [];
+        const set: Parameters<typeof repo.updateSubmission>[1] = {
+          reviewedBy: actor.userId,
+          reviewedAt: c.now(),
+        };
+        if (input.status !== undefined) {
+          set.status = input.status;
+          fields.push('status');
+        }
+        if (input.review_notes !== undefined) {
+          set.reviewNotes =
+            input.review_notes === null
+              ? null
+              : c.cipher.encrypt(dek, input.review_notes, aad('review_notes', id));
+          fields.push('review_notes');
+        }
+        const after = await repo.updateSubmission(id, set);
+        const plain = (r: SubmissionRow) => ({
+          status: r.status,
+          reviewed_by: r.reviewedBy,
+          reviewed_at: r.reviewedAt ? c.fmt(r.reviewedAt) : null,
+        });
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'update',
+            resourceType: 'intake_submission',
+            resourceId: id,
+            subjectUserId: before.userId,
+            fields: [...fields, 'reviewed_by', 'reviewed_at'],
+            changes: diffPlain(plain(before), plain(after), ['status', 'reviewed_by', 'reviewed_at']),
+          },
+        );
+        return item(after, dek);
+      });
+    },
+  };
+}
+export type IntakeService = ReturnType<typeof createIntakeService>;
