@@ -1,9 +1,38 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
+import { withFloat } from '../../lib/json-float.js';
+import { CANDIDATE_ONLY, STAFF, actorOf } from '../../plugins/auth.js';
+import { AdminStats, CandidateStats } from './schemas.js';
+import { createDashboardService } from './service.js';
 
-/** Routes of this module (spec domain.md). */
-export function dashboardRoutes(_c: Container) {
-  return async (_app: FastifyInstance) => {
-    // filled in by the module's implementation
+/** Dashboards (spec domain.md §5). Refused roles get the original's own 403 detail, "Forbidden". */
+export function dashboardRoutes(c: Container) {
+  return async (app: FastifyInstance) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const dashboard = createDashboardService(c);
+    const tags = ['dashboard'];
+
+    const adminStats = {
+      config: { auth: STAFF, deniedMessage: 'Forbidden' },
+      schema: { tags, summary: 'Programme figures (staff)', response: { 200: AdminStats } },
+    };
+    r.get('/dashboard/admin-stats/', adminStats, async (req) => dashboard.adminStats(actorOf(req)));
+    // Alias from the original's architecture overview (seed-additions.md).
+    r.get('/dashboard/stats/', adminStats, async (req) => dashboard.adminStats(actorOf(req)));
+
+    // Untyped reply: the body is sent as ready JSON text, which Fastify passes through unserialized.
+    app.get(
+      '/dashboard/candidate-stats/',
+      {
+        config: { auth: CANDIDATE_ONLY, deniedMessage: 'Forbidden' },
+        schema: { tags, summary: "The caller's own figures (candidates)", response: { 200: CandidateStats } },
+      },
+      async (req, reply) => {
+        const { body, floatKeys } = await dashboard.candidateStats(actorOf(req));
+        // Written as text so a whole average keeps its decimal (`8.0`), as the original's JSON.
+        return reply.type('application/json; charset=utf-8').send(withFloat(body, floatKeys));
+      },
+    );
   };
 }

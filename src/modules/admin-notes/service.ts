@@ -1,0 +1,275 @@
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Container } from '../../container.js';
+import type { DbOrTx } from '../../db/client.js';
+import { reserveId } from '../../db/ids.js';
+import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { fieldAad } from '../../lib/crypto/field-cipher.js';
+import { type FieldErrors, notFound, validationError } from '../../lib/errors.js';
+import { type Page, paginate } from '../../lib/paging.js';
+import { diffPlain, recordAudit } from '../audit/recorder.js';
+import {
+  assertMayCreateNote,
+  assertMayModifyVisibleNote,
+  canSeeAllNotes,
+  noteSubjectScope,
+} from './policy.js';
+import { createNoteRepo, type NoteRow, type NoteScope } from './repo.js';
+import {
+  candidatePk,
+  NOTE_FIELD_ORDER,
+  NoteBody,
+  NoteFilters,
+  NotePatchBody,
+  type NoteResponse,
+  notCandidateMessage,
+  pkMissingMessage,
+} from './schemas.js';
+
+type SealedField = 'title' | 'content';
+// PRIVACY: each value is bound to (table, column, row id), so a ciphertext copied elsewhere fails.
+const aad = (field: SealedField, rowId: number) => fieldAad('admin_notes', field, rowId);
+
+/** Non-sensitive fields whose old and new values the audit log may hold (never title/content). */
+const AUDITED_VALUES = ['category', 'is_important', 'tags', 'candidate'] as const;
+type AuditedValues = Record<(typeof AUDITED_VALUES)[number], unknown>;
+const auditedValues = (row: NoteRow | null): AuditedValues => ({
+  category: row?.category ?? null,
+  is_important: row?.isImportant ?? null,
+  tags: row?.tags ?? null,
+  candidate: row?.candidateId ?? null,
+});
+
+const RESOURCE = 'admin_note';
+
+function fieldErrors(error: z.ZodError | undefined): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error?.issues ?? []) {
+    const head = issue.path[0];
+    const field = typeof head === 'string' ? head : 'non_field_errors';
+    const list = (errors[field] ??= []);
+    if (!list.includes(issue.message)) list.push(issue.message);
+  }
+  return errors;
+}
+
+/** Errors keyed in the serializer's field order (as DRF reports them). */
+function ordered(errors: FieldErrors): FieldErrors {
+  const out: FieldErrors = {};
+  for (const key of ['non_field_errors', ...NOTE_FIELD_ORDER, ...Object.keys(errors)]) {
+    const list = errors[key];
+    if (list && !(key in out)) out[key] = list;
+  }
+  return out;
+}
+
+const firstValue = (v: unknown): unknown => (Array.isArray(v) ? (v as unknown[])[0] : v);
+
+export function createNoteService(c: Container) {
+  const { db, cipher, dataKeys, fmt } = c;
+
+  function present(row: NoteRow, dek: Buffer | undefined): NoteResponse {
+    // A note's candidate always has a data key (their notes are removed with it on erasure).
+    if (!dek) throw new Error(`no data key for the candidate of admin note ${String(row.id)}`);
+    return {
+      id: row.id,
+      category: row.category,
+      title: cipher.decrypt(dek, row.title, aad('title', row.id)),
+      content: cipher.decrypt(dek, row.content, aad('content', row.id)),
+      is_important: row.isImportant,
+      tags: row.tags,
+      created_at: fmt(row.createdAt),
+      updated_at: fmt(row.updatedAt),
+      candidate: row.candidateId,
+      admin: row.adminId,
+    };
+  }
+
+  /** One key query for all the candidates on a page, whatever its size. */
+  async function presentMany(conn: DbOrTx, rows: NoteRow[]): Promise<NoteResponse[]> {
+    if (rows.length === 0) return [];
+    const keys = await dataKeys.findMany(
+      conn,
+      rows.map((r) => r.candidateId),
+    );
+    return rows.map((r) => present(r, keys.get(r.candidateId)));
+  }
+
+  /**
+   * Validates a body with the schema and checks `candidate` against the database, reporting every
+   * field's errors together (as DRF does).
+   */
+  async function validate<S extends typeof NoteBody | typeof NotePatchBody>(
+    tx: DbOrTx,
+    schema: S,
+    body: unknown,
+  ): Promise<z.output<S>> {
+    const parsed = schema.safeParse(body);
+    const errors = fieldErrors(parsed.error);
+    const rawCandidate =
+      body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? (body as Record<string, unknown>).candidate
+        : undefined;
+    const candidate = rawCandidate === undefined ? undefined : candidatePk().safeParse(rawCandidate);
+    if (candidate?.success) {
+      const role = await createNoteRepo(tx).userRole(candidate.data);
+      if (role === undefined) errors.candidate = [pkMissingMessage(String(candidate.data))];
+      else if (role !== 'candidate') errors.candidate = [notCandidateMessage(candidate.data)];
+    }
+    if (!parsed.success || Object.keys(errors).length > 0) throw validationError(ordered(errors));
+    return parsed.data as z.output<S>;
+  }
+
+  /** Staff get the note (locked for the write); a candidate 403 if it is about them, else 404. */
+  async function noteToModify(tx: DbOrTx, actor: Actor, id: number): Promise<NoteRow> {
+    const repo = createNoteRepo(tx);
+    if (!canSeeAllNotes(actor)) {
+      if (await repo.findVisible(id, actor.userId)) assertMayModifyVisibleNote(actor);
+      throw notFound();
+    }
+    const row = await repo.findVisible(id, undefined, { forUpdate: true });
+    if (!row) throw notFound();
+    return row;
+  }
+
+  function listFilters(query: unknown): Omit<NoteScope, 'subjectId' | 'pathCandidateId'> {
+    const q = (query ?? {}) as Record<string, unknown>;
+    const raw: Record<string, unknown> = {};
+    for (const key of ['candidate', 'category', 'is_important', 'tag']) {
+      const v = firstValue(q[key]);
+      // As django-filter: an empty parameter does not filter.
+      if (v !== undefined && v !== '') raw[key] = v;
+    }
+    const parsed = NoteFilters.safeParse(raw);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error));
+    const f = parsed.data;
+    return { candidateId: f.candidate, category: f.category, isImportant: f.is_important, tag: f.tag };
+  }
+
+  return {
+    /** `GET admin-notes/` and `admin-notes/candidate/<id>/`: staff all, a candidate notes about self. */
+    async list(request: FastifyRequest, actor: Actor, forCandidate?: number): Promise<Page<NoteResponse>> {
+      const filters = listFilters(request.query);
+      const subjectId = noteSubjectScope(actor);
+      const repo = createNoteRepo(db);
+      // The path's candidate and a `?candidate=` filter must both hold.
+      const scope: NoteScope = { ...filters, subjectId, pathCandidateId: forCandidate };
+      return paginate(
+        request,
+        request.query,
+        (limit, offset) => repo.page(scope, limit, offset),
+        () => repo.count(scope),
+        (rows) => presentMany(db, rows),
+      );
+    },
+
+    async get(actor: Actor, id: number): Promise<NoteResponse> {
+      const row = await createNoteRepo(db).findVisible(id, noteSubjectScope(actor));
+      if (!row) throw notFound();
+      return present(row, (await dataKeys.find(db, row.candidateId)) ?? undefined);
+    },
+
+    async create(actor: Actor, meta: RequestMeta, body: unknown): Promise<NoteResponse> {
+      assertMayCreateNote(actor);
+      return db.transaction(async (tx) => {
+        const input = await validate(tx, NoteBody, body);
+        const dek = await dataKeys.obtain(tx, input.candidate);
+        const id = await reserveId(tx, 'admin_notes');
+        const now = c.now();
+        const row = await createNoteRepo(tx).insert({
+          id,
+          candidateId: input.candidate,
+          adminId: actor.userId,
+          category: input.category,
+          title: cipher.encrypt(dek, input.title, aad('title', id)),
+          content: cipher.encrypt(dek, input.content, aad('content', id)),
+          isImportant: input.is_important ?? false,
+          tags: input.tags ?? [],
+          createdAt: now,
+          updatedAt: now,
+        });
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'create',
+            resourceType: RESOURCE,
+            resourceId: row.id,
+            subjectUserId: row.candidateId,
+            fields: [...NOTE_FIELD_ORDER],
+            changes: diffPlain(auditedValues(null), auditedValues(row), AUDITED_VALUES),
+          },
+        );
+        return present(row, dek);
+      });
+    },
+
+    /** PUT (`partial` false: candidate, category, title, content required) and PATCH. */
+    async update(
+      actor: Actor,
+      meta: RequestMeta,
+      id: number,
+      body: unknown,
+      partial: boolean,
+    ): Promise<NoteResponse> {
+      return db.transaction(async (tx) => {
+        const before = await noteToModify(tx, actor, id);
+        const input = await validate(tx, partial ? NotePatchBody : NoteBody, body);
+        const written = NOTE_FIELD_ORDER.filter((f) => input[f] !== undefined);
+
+        const oldDek = await dataKeys.find(tx, before.candidateId);
+        if (!oldDek) throw new Error(`no data key for the candidate of admin note ${String(id)}`);
+        const candidateId = input.candidate ?? before.candidateId;
+        const moved = candidateId !== before.candidateId;
+        const dek = moved ? await dataKeys.obtain(tx, candidateId) : oldDek;
+        // A note moved to another candidate is re-sealed under that candidate's key.
+        const plain = (field: SealedField): string | undefined =>
+          input[field] ?? (moved ? cipher.decrypt(oldDek, before[field], aad(field, id)) : undefined);
+        const title = plain('title');
+        const content = plain('content');
+
+        const after = await createNoteRepo(tx).update(id, {
+          ...(moved ? { candidateId } : {}),
+          ...(input.category !== undefined ? { category: input.category } : {}),
+          ...(title !== undefined ? { title: cipher.encrypt(dek, title, aad('title', id)) } : {}),
+          ...(content !== undefined ? { content: cipher.encrypt(dek, content, aad('content', id)) } : {}),
+          ...(input.is_important !== undefined ? { isImportant: input.is_important } : {}),
+          ...(input.tags !== undefined ? { tags: input.tags } : {}),
+          updatedAt: c.now(),
+        });
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'update',
+            resourceType: RESOURCE,
+            resourceId: id,
+            subjectUserId: after.candidateId,
+            fields: written,
+            changes: diffPlain(auditedValues(before), auditedValues(after), AUDITED_VALUES),
+          },
+        );
+        return present(after, dek);
+      });
+    },
+
+    async remove(actor: Actor, meta: RequestMeta, id: number): Promise<void> {
+      await db.transaction(async (tx) => {
+        const before = await noteToModify(tx, actor, id);
+        await createNoteRepo(tx).remove(id);
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'delete',
+            resourceType: RESOURCE,
+            resourceId: id,
+            subjectUserId: before.candidateId,
+            changes: diffPlain(auditedValues(before), auditedValues(null), AUDITED_VALUES),
+          },
+        );
+      });
+    },
+  };
+}
+export type NoteService = ReturnType<typeof createNoteService>;

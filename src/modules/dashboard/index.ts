@@ -1,0 +1,3 @@
+/** The dashboard module's public surface (other modules import only this file). */
+export { dashboardRoutes } from './routes.js';
+export { createDashboardService, type DashboardService } from './service.js';

@@ -1,0 +1,95 @@
+import { eq, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { adminNotes, journalEntries, moodEnum, users } from '../../db/schema.js';
+
+export const MOODS = moodEnum.enumValues;
+export type Mood = (typeof MOODS)[number];
+
+export interface AdminStatsRow {
+  totalCandidates: number;
+  activeCandidates: number;
+  recentBarriers: number;
+  recentEntries: number;
+  totalNotes: number;
+  recentNotes: number;
+}
+
+export interface CandidateStatsRow {
+  totalEntries: number;
+  lastEntryDate: string | null;
+  energySum: number;
+  recentBarriers: number;
+  notesAboutMe: number;
+  hasCompletedIntake: boolean;
+  moodCounts: Record<Mood, number>;
+}
+
+const int = (expr: ReturnType<typeof sql>) => sql`(${expr})::bigint`.mapWith(Number);
+
+/**
+ * Dashboard figures, each computed by one aggregate statement (no per-row queries and no cache, so
+ * every committed write shows at once).
+ */
+export function createDashboardRepo(db: DbOrTx) {
+  return {
+    /** `weekDate`: first UTC date counted for barriers; `weekStart`: first instant counted. */
+    async adminStats(weekDate: string, weekStart: Date): Promise<AdminStatsRow> {
+      const since = weekStart.toISOString();
+      const rows = await db
+        .select({
+          totalCandidates: int(sql`count(*)`),
+          activeCandidates: int(sql`count(*) filter (where ${users.hasCompletedIntake})`),
+          recentBarriers: int(
+            sql`(select coalesce(sum(${journalEntries.barrierCount}), 0) from ${journalEntries} where ${journalEntries.date} >= ${weekDate})`,
+          ),
+          recentEntries: int(
+            sql`(select count(*) from ${journalEntries} where ${journalEntries.createdAt} >= ${since}::timestamptz)`,
+          ),
+          totalNotes: int(sql`(select count(*) from ${adminNotes})`),
+          recentNotes: int(
+            sql`(select count(*) from ${adminNotes} where ${adminNotes.createdAt} >= ${since}::timestamptz)`,
+          ),
+        })
+        .from(users)
+        .where(eq(users.role, 'candidate'));
+      const row = rows[0];
+      if (!row) throw new Error('aggregate returned no row');
+      return row;
+    },
+
+    /** `recentDate`: first UTC date counted for the caller's barriers. */
+    async candidateStats(userId: number, recentDate: string): Promise<CandidateStatsRow> {
+      const moodColumns = Object.fromEntries(
+        MOODS.map((mood) => [mood, int(sql`count(*) filter (where ${journalEntries.mood} = ${mood})`)]),
+      );
+      const rows = await db
+        .select({
+          totalEntries: int(sql`count(*)`),
+          lastEntryDate: sql<string | null>`max(${journalEntries.date})::text`,
+          energySum: int(sql`coalesce(sum(${journalEntries.energyLevel}), 0)`),
+          recentBarriers: int(
+            sql`coalesce(sum(${journalEntries.barrierCount}) filter (where ${journalEntries.date} >= ${recentDate}), 0)`,
+          ),
+          notesAboutMe: int(
+            sql`(select count(*) from ${adminNotes} where ${adminNotes.candidateId} = ${userId})`,
+          ),
+          hasCompletedIntake: sql<boolean>`coalesce((select ${users.hasCompletedIntake} from ${users} where ${users.id} = ${userId}), false)`,
+          ...moodColumns,
+        })
+        .from(journalEntries)
+        .where(eq(journalEntries.userId, userId));
+      const row = rows[0] as (Omit<CandidateStatsRow, 'moodCounts'> & Record<Mood, number>) | undefined;
+      if (!row) throw new Error('aggregate returned no row');
+      const moodCounts = Object.fromEntries(MOODS.map((m) => [m, row[m]])) as Record<Mood, number>;
+      return {
+        totalEntries: row.totalEntries,
+        lastEntryDate: row.lastEntryDate,
+        energySum: row.energySum,
+        recentBarriers: row.recentBarriers,
+        notesAboutMe: row.notesAboutMe,
+        hasCompletedIntake: row.hasCompletedIntake,
+        moodCounts,
+      };
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { Container } from '../../container.js';
+import type { Actor } from '../../lib/actor.js';
+import { pyRound1 } from '../../lib/py-round.js';
+import { addDays, utcToday } from '../../lib/time.js';
+import { assertMayReadAdminStats, assertMayReadCandidateStats } from './policy.js';
+import { createDashboardRepo, MOODS } from './repo.js';
+import type { AdminStats, CandidateStats } from './schemas.js';
+
+const DAY_MS = 86_400_000;
+
+export function createDashboardService(c: Container) {
+  const repo = createDashboardRepo(c.db);
+  return {
+    /** `GET dashboard/admin-stats/` (and its alias `dashboard/stats/`). Week = now − 7 days. */
+    async adminStats(actor: Actor): Promise<AdminStats> {
+      assertMayReadAdminStats(actor);
+      const weekStart = new Date(c.now().getTime() - 7 * DAY_MS);
+      const s = await repo.adminStats(utcToday(weekStart), weekStart);
+      return {
+        total_candidates: s.totalCandidates,
+        active_candidates: s.activeCandidates,
+        pending_intake: s.totalCandidates - s.activeCandidates,
+        recent_barriers: s.recentBarriers,
+        recent_entries: s.recentEntries,
+        total_admin_notes: s.totalNotes,
+        recent_admin_notes: s.recentNotes,
+      };
+    },
+
+    /**
+     * `GET dashboard/candidate-stats/`. Also says which number fields are floats: the average is
+     * written `8.0` when there are entries and as the integer `0` when there are none (original).
+     */
+    async candidateStats(actor: Actor): Promise<{ body: CandidateStats; floatKeys: string[] }> {
+      assertMayReadCandidateStats(actor);
+      const s = await repo.candidateStats(actor.userId, addDays(utcToday(c.now()), -30));
+      const hasEntries = s.totalEntries > 0;
+      return {
+        body: {
+          total_entries: s.totalEntries,
+          last_entry_date: s.lastEntryDate,
+          avg_energy_level: hasEntries ? pyRound1(s.energySum / s.totalEntries) : 0,
+          recent_barriers: s.recentBarriers,
+          admin_notes_count: s.notesAboutMe,
+          // Choice order (known bug #43), moods without entries left out.
+          mood_distribution: MOODS.filter((m) => s.moodCounts[m] > 0).map((mood) => ({
+            mood,
+            count: s.moodCounts[mood],
+          })),
+          has_completed_intake: s.hasCompletedIntake,
+        },
+        floatKeys: hasEntries ? ['avg_energy_level'] : [],
+      };
+    },
+  };
+}
+export type DashboardService = ReturnType<typeof createDashboardService>;
