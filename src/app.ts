@@ -6,6 +6,7 @@ import type { Container } from './container.js';
 import { ApiError } from './lib/errors.js';
 import { installValidationMessages } from './lib/validation.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { twoFactorRoutes } from './modules/auth/two-factor-routes.js';
 import { adminNotesRoutes } from './modules/admin-notes/routes.js';
 import { dashboardRoutes } from './modules/dashboard/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
@@ -16,6 +17,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerOpenApi } from './plugins/openapi.js';
+import { registerRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFrom } from './plugins/request-context.js';
 import { registerNotFound } from './plugins/routing.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -29,6 +31,7 @@ export interface BuildAppOptions {
 function apiModules(c: Container) {
   return async (app: FastifyInstance) => {
     await app.register(authRoutes(c.auth));
+    await app.register(twoFactorRoutes(c));
     await app.register(usersRoutes(c));
     await app.register(intakeRoutes(c));
     await app.register(journalRoutes(c));
@@ -104,6 +107,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     idleTimeoutSeconds: config.jwt.idleTimeout,
     touchSession: c.touchSession,
   });
+  registerRateLimits(app, config.rateLimits, c.makeLimiter);
   registerNotFound(app);
   await registerOpenApi(app);
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
@@ -6,7 +7,14 @@ import { createFieldCipher } from './lib/crypto/field-cipher.js';
 import { createMemoryStore, createRedisClient, createRedisStore, type KeyValueStore } from './lib/kv.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
 import { createTimestampFormatter } from './lib/time.js';
+import { createLimiterFactory } from './lib/limiter.js';
+import { createCaptcha } from './modules/auth/captcha.js';
+import { createLockout } from './modules/auth/lockout.js';
+import { createLoginCompletion } from './modules/auth/login-completion.js';
+import { createPendingTwoFactor } from './modules/auth/pending-2fa.js';
 import { createAuthService } from './modules/auth/service.js';
+import { createTwoFactorService } from './modules/auth/two-factor.js';
+import { createMailer } from './modules/mail/mailer.js';
 import { createSessionRepo } from './modules/auth/session-repo.js';
 import { createSessionService } from './modules/auth/session-service.js';
 import { createSessionStateCache } from './modules/auth/session-state.js';
@@ -26,6 +34,10 @@ export interface ContainerOptions {
   database?: Database;
   /** Apply migrations on open (default true). */
   migrate?: boolean;
+  /** Where services log (e-mail failures, lock-outs); silent when omitted. */
+  logger?: Logger;
+  /** CAPTCHA provider calls go through this (tests point it at a fake verifier). */
+  fetch?: typeof fetch;
 }
 
 /** The one place that wires infrastructure and services together. */
@@ -64,7 +76,50 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
   const sessionState = createSessionStateCache({ db, kv });
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
   const users = createUserReader({ cipher, dataKeys, fmt });
-  const auth = createAuthService({ db, config, hasher, sessions, tokens, dataKeys, users, now });
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const mailer = createMailer(config, logger);
+  const makeLimiter = createLimiterFactory({ redis, pool: database.pool });
+  const lockout = createLockout(config, makeLimiter, {
+    onLocked: (kind, target) => {
+      logger.warn({ kind }, 'sign-in locked after repeated failures');
+      mailer.notifyAdmin('lockout_alert', {
+        kind,
+        target,
+        minutes: Math.round(config.lockout.duration / 60),
+      });
+    },
+  });
+  const captcha = createCaptcha(config.captcha, lockout, opts.fetch);
+  const pending2fa = createPendingTwoFactor(kv);
+  const completeLogin = createLoginCompletion({ db, sessions, users, lockout, mailer, fmt, now });
+  const auth = createAuthService({
+    db,
+    config,
+    hasher,
+    sessions,
+    tokens,
+    dataKeys,
+    users,
+    lockout,
+    captcha,
+    pending2fa,
+    completeLogin,
+    mailer,
+    now,
+  });
+  const twoFactor = createTwoFactorService({
+    db,
+    kv,
+    cipher,
+    dataKeys,
+    hasher,
+    lockout,
+    pending2fa,
+    completeLogin,
+    mailer,
+    allowedEmailDomains: config.allowedEmailDomains,
+    now,
+  });
 
   return {
     config,
@@ -83,8 +138,15 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     sessions,
     users,
     auth,
+    twoFactor,
+    mailer,
+    lockout,
+    makeLimiter,
+    logger,
     touchSession: (sessionId: number, at: Date) => createSessionRepo(db).touch(sessionId, at),
     async close() {
+      await mailer.idle();
+      mailer.close();
       await kv.close();
       if (!opts.database) await database.close();
     },

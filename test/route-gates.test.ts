@@ -4,6 +4,7 @@ import { registerAuth } from '../src/plugins/auth.js';
 import {
   createTestApp,
   createUserWithSession,
+  openSession,
   registerCandidate,
   type TestApp,
   type TestUser,
@@ -50,16 +51,18 @@ describe('route gates (default deny)', () => {
     for (const gate of t.app.routeGates) {
       if (!Array.isArray(gate.auth) || gate.method === 'HEAD') continue;
       for (const user of [candidate, admin]) {
+        // A fresh session per call: some routes (logout, session revocation) end the caller's session.
+        const { access } = await openSession(t, user.id);
         const res = await t.request({
           method: gate.method,
           url: concrete(gate.url),
-          token: user.access,
+          token: access,
           payload: gate.method === 'GET' ? undefined : {},
         });
         const label = `${user.role} ${gate.method} ${gate.url}`;
         if (gate.auth.includes(user.role)) expect(res.statusCode, label).not.toBe(403);
         else {
-          expect(res.statusCode, label).toBe(403);
+          expect(res.statusCode, `${label} ${res.body}`).toBe(403);
           expect(res.json().code, label).toBe('permission_denied');
         }
         expect(res.statusCode, label).not.toBe(500);

@@ -16,6 +16,8 @@ export type DbOrTx = Db | Tx;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** The pg pool (PostgreSQL only), for libraries that speak pg themselves (rate limiter store). */
+  pool?: pg.Pool;
   /** Runs one raw SQL script (several statements allowed on PGlite; one at a time on pg). */
   exec(sqlText: string): Promise<void>;
   ping(): Promise<void>;
@@ -55,6 +57,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       db,
       kind: 'postgres',
+      pool,
       exec: async (text) => {
         await pool.query(text);
       },

@@ -309,3 +309,47 @@ export const intakeSubmissions = pgTable(
     index('intake_submissions_reviewed_by_idx').on(t.reviewedBy),
   ],
 );
+
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    // SECURITY: only the SHA-256 of the token is stored; the token itself exists only in the e-mail.
+    tokenHash: varchar('token_hash', { length: 64 }).notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    used: boolean('used').notNull().default(false),
+    usedAt: ts('used_at'),
+    ipAddress: varchar('ip_address', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 500 }).notNull().default(''),
+  },
+  (t) => [
+    uniqueIndex('password_reset_tokens_hash_uq').on(t.tokenHash),
+    index('password_reset_tokens_user_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+export const twoFactorBackupCodes = pgTable(
+  'two_factor_backup_codes',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: varchar('code_hash', { length: 64 }).notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    used: boolean('used').notNull().default(false),
+    usedAt: ts('used_at'),
+  },
+  (t) => [index('two_factor_backup_codes_user_idx').on(t.userId, t.codeHash)],
+);
+
+/** Counters of rate-limiter-flexible's PostgreSQL store (limits and lock-outs without Redis). */
+export const rateLimits = pgTable('rate_limits', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: bigint('expire', { mode: 'number' }),
+});

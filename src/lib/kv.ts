@@ -12,6 +12,8 @@ export interface KeyValueStore {
   /** Sets only when absent; true when this call set it (used for one-time markers). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   del(...keys: string[]): Promise<void>;
+  /** Atomically adds 1 and returns the new count; the key expires ttlSeconds after its creation. */
+  incr(key: string, ttlSeconds: number): Promise<number>;
   /** Atomically takes a value (get + delete). */
   take(key: string): Promise<string | null>;
   ping(): Promise<void>;
@@ -49,6 +51,12 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
     del: async (...keys) => {
       for (const k of keys) map.delete(k);
     },
+    incr: async (key, ttl) => {
+      const hit = live(key);
+      const n = (hit ? Number(hit.value) : 0) + 1;
+      map.set(key, { value: String(n), expiresAt: hit?.expiresAt ?? now() + ttl * 1000 });
+      return n;
+    },
     take: async (key) => {
       const hit = live(key);
       map.delete(key);
@@ -84,6 +92,14 @@ export function createRedisStore(redis: Redis, prefix = 'pss:'): KeyValueStore {
       (await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK',
     del: async (...keys) => {
       if (keys.length) await redis.del(...keys.map(k));
+    },
+    incr: async (key, ttl) => {
+      const [[, n]] = (await redis
+        .multi()
+        .incr(k(key))
+        .expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX')
+        .exec()) as [[Error | null, number], unknown];
+      return n;
     },
     take: (key) => redis.getdel(k(key)),
     ping: async () => {

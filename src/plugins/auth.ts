@@ -18,6 +18,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
     allowSetupToken?: boolean;
+    /** The original's wording of the 403 a role refused by this route's gate receives. */
+    deniedMessage?: string;
+    /** Errors of this route also carry `error` = `detail`, as the original's clients read (README §4). */
+    errorKey?: boolean;
   }
   interface FastifyInstance {
     /** Every route with its declared gate (the route-gate test walks it). */
@@ -36,6 +40,7 @@ export const DOCS_PREFIX = '/api/docs';
 export const ALL_ROLES: readonly Role[] = ['candidate', 'admin', 'superuser'];
 export const STAFF: readonly Role[] = ['admin', 'superuser'];
 export const SUPERUSER: readonly Role[] = ['superuser'];
+export const CANDIDATE_ONLY: readonly Role[] = ['candidate'];
 
 export interface AuthDeps {
   tokens: TokenService;
@@ -65,7 +70,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const auth = route.config?.auth;
     // Routes that plugins register themselves: CORS preflight and the API documentation.
     if (auth === undefined && (route.method === 'OPTIONS' || route.url.startsWith(DOCS_PREFIX))) {
-      route.config = { ...route.config, auth: 'public-ignore-token' };
+      route.config = { ...route.config, auth: 'public-ignore-token', rateLimit: false };
       return;
     }
     if (auth === undefined) {
@@ -121,7 +126,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     if (request.setupClaims) return;
     const actor = request.actor;
     if (!actor) throw AUTH_FAILED();
-    if (!auth.includes(actor.role)) throw forbidden();
+    if (!auth.includes(actor.role)) throw forbidden(request.routeOptions.config.deniedMessage);
   });
 }
 

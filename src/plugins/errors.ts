@@ -18,12 +18,24 @@ interface Envelope {
 }
 
 export function sendError(reply: FastifyReply, err: ApiError, errorId = newErrorId()): FastifyReply {
+  if (reply.request.routeOptions.config.errorKey) err = withErrorKey(err);
   const body: Envelope = err.errors
     ? { detail: err.detail, code: err.code, errors: err.errors, error_id: errorId }
     : { detail: err.detail, code: err.code, error_id: errorId };
   if (err.extra) Object.assign(body, err.extra);
   if (err.headers) void reply.headers(err.headers);
   return reply.code(err.status).type('application/json; charset=utf-8').send(body);
+}
+
+function withErrorKey(err: ApiError): ApiError {
+  return new ApiError(
+    err.status,
+    err.code,
+    err.detail,
+    err.errors,
+    { ...err.extra, error: err.detail },
+    err.headers,
+  );
 }
 
 type ValidationItem = { instancePath?: string; message?: string; params?: Record<string, unknown> };

@@ -99,3 +99,9 @@ export async function createUserWithSession(
   });
   return { id: user.id, email, password: STRONG_PASSWORD, role, ...tokens };
 }
+
+/** A new session (token pair) for an existing user, without going through login. */
+export async function openSession(t: TestApp, userId: number): Promise<{ access: string; refresh: string }> {
+  const meta = { ip: '127.0.0.1', userAgent: 'vitest', requestId: 'test' };
+  return t.c.db.transaction(async (tx) => (await t.c.sessions.open(tx, userId, meta)).tokens);
+}

@@ -59,7 +59,7 @@ export function authRoutes(auth: AuthService) {
     );
 
     const refresh = {
-      config: { auth: 'public-ignore-token' as const },
+      config: { auth: 'public-ignore-token' as const, rateLimit: 'refresh' as const },
       schema: {
         tags,
         summary: 'Rotate a refresh token',
@@ -67,8 +67,8 @@ export function authRoutes(auth: AuthService) {
         response: { 200: TokenPair },
       },
     };
-    r.post('/auth/token/refresh/', refresh, async (req) => auth.refresh(req.body ?? {}));
-    r.post('/auth/refresh/', refresh, async (req) => auth.refresh(req.body ?? {}));
+    r.post('/auth/token/refresh/', refresh, async (req) => auth.refresh(req.body ?? {}, req.meta));
+    r.post('/auth/refresh/', refresh, async (req) => auth.refresh(req.body ?? {}, req.meta));
 
     r.post(
       '/auth/logout/',
@@ -81,7 +81,7 @@ export function authRoutes(auth: AuthService) {
           response: { 200: Detail },
         },
       },
-      async (req) => auth.logout(actorOf(req), req.body ?? {}),
+      async (req) => auth.logout(actorOf(req), req.body ?? {}, req.meta),
     );
 
     r.get(

@@ -4,7 +4,9 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { ApiError, badRequest, validationError } from '../../lib/errors.js';
 import { charCount, escapeText } from '../../lib/escape.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
+import { recordAudit } from '../audit/recorder.js';
 import type { DataKeyStore } from '../keys/data-keys.js';
+import type { Mailer } from '../mail/mailer.js';
 import { createUserRepo, type UserRow } from '../users/repo.js';
 import type { UserReader } from '../users/reader.js';
 import type { UserResponse } from '../users/serialize.js';
@@ -16,6 +18,10 @@ import {
   passwordLengthError,
   policyErrors,
 } from './credentials.js';
+import type { Captcha } from './captcha.js';
+import type { Lockout } from './lockout.js';
+import type { LoginCompletion } from './login-completion.js';
+import type { PendingTwoFactor } from './pending-2fa.js';
 import { createSessionRepo } from './session-repo.js';
 import type { SessionService } from './session-service.js';
 import { newJti, type TokenService } from './tokens.js';
@@ -28,6 +34,11 @@ export interface AuthServiceDeps {
   tokens: TokenService;
   dataKeys: DataKeyStore;
   users: UserReader;
+  lockout: Lockout;
+  captcha: Captcha;
+  pending2fa: PendingTwoFactor;
+  completeLogin: LoginCompletion;
+  mailer: Mailer;
   now: () => Date;
 }
 
@@ -40,7 +51,21 @@ export type LoginResult =
   | { kind: '2fa'; body: { requires_2fa: true; email: string; message: string } };
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, config, hasher, sessions, tokens, dataKeys, users, now } = deps;
+  const {
+    db,
+    config,
+    hasher,
+    sessions,
+    tokens,
+    dataKeys,
+    users,
+    lockout,
+    captcha,
+    pending2fa,
+    completeLogin,
+    mailer,
+    now,
+  } = deps;
 
   async function present(userId: number): Promise<UserResponse> {
     const user = await users.one(db, userId);
@@ -98,6 +123,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (policy.length) throw fail('Invalid password', { password: policy });
       const tooLong = nameError(firstName) ?? nameError(lastName);
       if (tooLong) throw fail('Invalid name', { name: [tooLong] });
+      await captcha.check(checked.value, meta.ip, body.captcha_token, 'register');
 
       const result = await db
         .transaction(async (tx) => {
@@ -118,6 +144,14 @@ export function createAuthService(deps: AuthServiceDeps) {
           throw err;
         });
       if (!result) throw fail('User already exists', { email: ['Email already in use'] });
+      mailer.send('welcome', result.user.email, {
+        name: result.user.firstName,
+        loginUrl: `${config.frontendUrl}/login`,
+      });
+      mailer.notifyAdmin('admin_new_user', {
+        email: result.user.email,
+        name: `${result.user.firstName} ${result.user.lastName}`.trim(),
+      });
       return { user: await present(result.user.id), ...result.opened.tokens };
     },
 
@@ -131,14 +165,42 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (charCount(password) > 128) {
         throw validationError({ password: [passwordLengthError(password) ?? ''] }, 'Invalid password');
       }
+      await lockout.assertNotLocked(checked.value, meta.ip);
+      await captcha.check(checked.value, meta.ip, body.captcha_token, 'login');
       const user = await createUserRepo(db).findByEmail(checked.value);
       // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
       const check = await hasher.verify(password, user?.password);
-      if (!user || !check.ok || !user.isActive) throw INVALID_CREDENTIALS();
+      if (!user || !check.ok || !user.isActive) {
+        await lockout.recordFailure(checked.value, meta.ip);
+        await recordAudit(
+          db,
+          { actor: null, meta },
+          {
+            action: 'login_failed',
+            resourceType: 'user',
+            resourceId: user?.id ?? null,
+            subjectUserId: user?.id ?? null,
+            outcome: 'failure',
+            reason: !user ? 'unknown_email' : !check.ok ? 'wrong_password' : 'inactive',
+          },
+        );
+        throw INVALID_CREDENTIALS();
+      }
       if (check.needsRehash) {
         await createUserRepo(db).update(user.id, { password: await hasher.hash(password) });
       }
       if (user.totpEnabled) {
+        await pending2fa.start(user);
+        await recordAudit(
+          db,
+          { actor: null, meta },
+          {
+            action: '2fa_challenge',
+            resourceType: 'user',
+            resourceId: user.id,
+            subjectUserId: user.id,
+          },
+        );
         return {
           kind: '2fa',
           body: {
@@ -157,19 +219,10 @@ export function createAuthService(deps: AuthServiceDeps) {
           setup_token: setup.token,
         });
       }
-      return { kind: 'tokens', body: await this.completeLogin(user, meta) };
+      return { kind: 'tokens', body: await completeLogin(user, meta) };
     },
 
-    /** Opens a session for an authenticated user and records the login. */
-    async completeLogin(user: UserRow, meta: RequestMeta) {
-      const opened = await db.transaction(async (tx) => {
-        await createUserRepo(tx).update(user.id, { lastLogin: now() });
-        return sessions.open(tx, user.id, meta);
-      });
-      return { ...opened.tokens, user: await present(user.id) };
-    },
-
-    async refresh(body: Record<string, unknown>) {
+    async refresh(body: Record<string, unknown>, meta: RequestMeta) {
       const raw = body.refresh;
       if (typeof raw !== 'string' || raw.trim() === '') {
         throw validationError({ refresh: ['This field is required.'] });
@@ -210,13 +263,29 @@ export function createAuthService(deps: AuthServiceDeps) {
         };
       });
       if (!outcome.ok) {
-        if (outcome.ended) await sessions.evict(outcome.ended);
+        if (outcome.ended) {
+          await sessions.evict(outcome.ended);
+          const ended = outcome.ended[0];
+          if (ended) {
+            await recordAudit(
+              db,
+              { actor: null, meta },
+              {
+                action: 'token_reuse_detected',
+                resourceType: 'session',
+                resourceId: ended.id,
+                subjectUserId: ended.userId,
+                outcome: 'denied',
+              },
+            );
+          }
+        }
         throw TOKEN_NOT_VALID();
       }
       return sessions.issue(outcome.userId, outcome.sessionId, outcome.jti, outcome.exp);
     },
 
-    async logout(actor: Actor, body: Record<string, unknown>) {
+    async logout(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
       const raw = body.refresh;
       let otherSessionId: number | undefined;
       if (raw !== undefined && raw !== null && raw !== '') {
@@ -237,6 +306,16 @@ export function createAuthService(deps: AuthServiceDeps) {
           otherSessionId !== undefined && otherSessionId !== actor.sessionId
             ? await sessions.terminate(tx, { id: otherSessionId }, 'logout')
             : [];
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'logout',
+            resourceType: 'session',
+            resourceId: actor.sessionId,
+            subjectUserId: actor.userId,
+          },
+        );
         return [...mine, ...other];
       });
       await sessions.evict(ended);

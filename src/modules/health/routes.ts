@@ -18,14 +18,17 @@ export function healthRoutes(checks: ReadinessCheck[]) {
     for (const url of ['/', '/api/', '/api/v1/']) {
       r.get(
         url,
-        { config: { auth: 'public-ignore-token' }, schema: { tags, response: { 200: Healthy } } },
+        {
+          config: { auth: 'public-ignore-token', rateLimit: false },
+          schema: { tags, response: { 200: Healthy } },
+        },
         () => HEALTHY,
       );
     }
     r.get(
       '/health/',
       {
-        config: { auth: 'public-ignore-token' },
+        config: { auth: 'public-ignore-token', rateLimit: false },
         schema: { tags, response: { 200: z.object({ status: z.literal('healthy') }) } },
       },
       () => ({ status: 'healthy' as const }),
@@ -33,7 +36,7 @@ export function healthRoutes(checks: ReadinessCheck[]) {
     r.get(
       '/health/ready/',
       {
-        config: { auth: 'public-ignore-token' },
+        config: { auth: 'public-ignore-token', rateLimit: false },
         schema: {
           tags,
           response: {

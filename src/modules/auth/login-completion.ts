@@ -1,0 +1,61 @@
+import type { Db } from '../../db/client.js';
+import type { RequestMeta } from '../../lib/actor.js';
+import { recordAudit } from '../audit/recorder.js';
+import type { Mailer } from '../mail/mailer.js';
+import { createUserRepo, type UserRow } from '../users/repo.js';
+import type { UserReader } from '../users/reader.js';
+import type { Lockout } from './lockout.js';
+import type { SessionService } from './session-service.js';
+
+/**
+ * The end of every successful sign-in (password, 2FA code, 2FA enrolment with a setup token):
+ * a new session, `last_login`, the failure counter reset, an audit event and, for a session from
+ * an unfamiliar address and device, a new-sign-in e-mail.
+ */
+export function createLoginCompletion(deps: {
+  db: Db;
+  sessions: SessionService;
+  users: UserReader;
+  lockout: Lockout;
+  mailer: Mailer;
+  fmt: (d: Date) => string;
+  now: () => Date;
+}) {
+  const { db, sessions, users, lockout, mailer, fmt, now } = deps;
+  return async (
+    user: UserRow,
+    meta: RequestMeta,
+    action: 'login_success' | '2fa_success' = 'login_success',
+  ) => {
+    const at = now();
+    const opened = await db.transaction(async (tx) => {
+      await createUserRepo(tx).update(user.id, { lastLogin: at });
+      const result = await sessions.open(tx, user.id, meta);
+      await recordAudit(
+        tx,
+        { actor: { userId: user.id, role: user.role }, meta },
+        {
+          action,
+          resourceType: 'session',
+          resourceId: result.session.id,
+          subjectUserId: user.id,
+        },
+      );
+      return result;
+    });
+    await lockout.recordSuccess(user.email);
+    if (opened.session.isSuspicious) {
+      mailer.send('new_signin', user.email, {
+        name: user.firstName,
+        device: opened.session.deviceType,
+        browser: opened.session.browser,
+        ip: opened.session.ipAddress ?? '',
+        at: fmt(at),
+      });
+    }
+    const presented = await users.one(db, user.id);
+    if (!presented) throw new Error(`user ${user.id} vanished`);
+    return { ...opened.tokens, user: presented };
+  };
+}
+export type LoginCompletion = ReturnType<typeof createLoginCompletion>;

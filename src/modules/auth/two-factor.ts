@@ -1,0 +1,265 @@
+import QRCode from 'qrcode';
+import type { Db } from '../../db/client.js';
+import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
+import { checkEmail } from '../../lib/email.js';
+import { ApiError, badRequest, validationError } from '../../lib/errors.js';
+import type { KeyValueStore } from '../../lib/kv.js';
+import type { PasswordHasher } from '../../lib/password-hasher.js';
+import { recordAudit } from '../audit/recorder.js';
+import type { DataKeyStore } from '../keys/data-keys.js';
+import type { Mailer } from '../mail/mailer.js';
+import { createUserRepo, type UserRow } from '../users/repo.js';
+import { generateBackupCodes, normaliseBackupCode } from './backup-codes.js';
+import type { Lockout } from './lockout.js';
+import type { LoginCompletion } from './login-completion.js';
+import type { PendingTwoFactor } from './pending-2fa.js';
+import { matchTotp, newTotpSecret, provisioningUri, TOTP_ISSUER } from './totp.js';
+import { createTwoFactorRepo } from './two-factor-repo.js';
+
+/** Two-factor authentication (spec auth.md §4). Mandatory for admins and superusers. */
+const SETUP_TTL_SECONDS = 900;
+const ALREADY_ENABLED = '2FA is already enabled for this account';
+const secretAad = (userId: number) => fieldAad('users', 'totp_secret', userId);
+const isStaffRole = (role: UserRow['role']) => role !== 'candidate';
+
+export interface TwoFactorDeps {
+  db: Db;
+  kv: KeyValueStore;
+  cipher: FieldCipher;
+  dataKeys: DataKeyStore;
+  hasher: PasswordHasher;
+  lockout: Lockout;
+  pending2fa: PendingTwoFactor;
+  completeLogin: LoginCompletion;
+  mailer: Mailer;
+  allowedEmailDomains: string[];
+  now: () => Date;
+}
+
+/** Who is enrolling: a logged-in user (access token) or an admin holding a setup token. */
+export type Enroller = { kind: 'actor'; actor: Actor } | { kind: 'setup'; userId: number };
+
+export function createTwoFactorService(deps: TwoFactorDeps) {
+  const { db, kv, cipher, dataKeys, hasher, lockout, pending2fa, completeLogin, mailer, now } = deps;
+  const setupKey = (userId: number) => `2fa:setup:${userId}`;
+
+  async function loadUser(userId: number): Promise<UserRow> {
+    const user = await createUserRepo(db).findById(userId);
+    if (!user?.isActive) throw new ApiError(401, 'authentication_failed', 'Authentication failed');
+    return user;
+  }
+
+  async function openSecret(user: UserRow): Promise<string | null> {
+    if (!user.totpSecret) return null;
+    const dek = await dataKeys.find(db, user.id);
+    return dek ? cipher.decrypt(dek, user.totpSecret, secretAad(user.id)) : null;
+  }
+
+  async function checkPassword(user: UserRow, password: unknown): Promise<void> {
+    const ok =
+      typeof password === 'string' && password !== '' && (await hasher.verify(password, user.password)).ok;
+    if (!ok) throw validationError({ password: ['Password is incorrect'] });
+  }
+
+  const audit = (
+    user: UserRow,
+    meta: RequestMeta,
+    action: string,
+    outcome: 'success' | 'failure' = 'success',
+  ) =>
+    recordAudit(
+      db,
+      { actor: { userId: user.id, role: user.role }, meta },
+      {
+        action,
+        resourceType: 'user',
+        resourceId: user.id,
+        subjectUserId: user.id,
+        outcome,
+      },
+    );
+
+  return {
+    async setup(who: Enroller) {
+      const user = await loadUser(who.kind === 'actor' ? who.actor.userId : who.userId);
+      if (user.totpEnabled) throw badRequest(ALREADY_ENABLED);
+      const secret = newTotpSecret();
+      await kv.set(setupKey(user.id), secret, SETUP_TTL_SECONDS);
+      const uri = provisioningUri(user.email, secret);
+      const png = await QRCode.toBuffer(uri, { type: 'png', margin: 2, width: 256 });
+      return {
+        secret,
+        qr_code_base64: png.toString('base64'),
+        provisioning_uri: uri,
+        issuer: TOTP_ISSUER,
+        message: 'Scan the QR code with your authenticator app (Google Authenticator, Authy, etc.)',
+      };
+    },
+
+    async verifySetup(who: Enroller, body: Record<string, unknown>, meta: RequestMeta) {
+      const code = body.totp_code;
+      const codeError =
+        code === undefined || code === null || code === ''
+          ? 'This field is required.'
+          : typeof code !== 'string' && typeof code !== 'number'
+            ? 'Not a valid string.'
+            : String(code).trim().length < 6
+              ? 'Ensure this field has at least 6 characters.'
+              : String(code).trim().length > 6
+                ? 'Ensure this field has no more than 6 characters.'
+                : !/^\d{6}$/.test(String(code).trim())
+                  ? 'TOTP code must contain only digits'
+                  : null;
+      if (codeError) throw validationError({ totp_code: [codeError] });
+      const user = await loadUser(who.kind === 'actor' ? who.actor.userId : who.userId);
+      if (user.totpEnabled) throw badRequest(ALREADY_ENABLED);
+      const secret = await kv.get(setupKey(user.id));
+      if (!secret) throw badRequest('Setup session expired. Please restart 2FA setup.');
+      const at = now();
+      const step = matchTotp(secret, String(code).trim(), at);
+      if (step === null) throw badRequest('Invalid TOTP code. Please try again.');
+      const codes = generateBackupCodes();
+      await db.transaction(async (tx) => {
+        const dek = await dataKeys.obtain(tx, user.id);
+        const repo = createTwoFactorRepo(tx);
+        await repo.enable(user.id, cipher.encrypt(dek, secret, secretAad(user.id)), step, at);
+        await repo.replaceBackupCodes(user.id, codes, at);
+        await recordAudit(
+          tx,
+          { actor: { userId: user.id, role: user.role }, meta },
+          {
+            action: '2fa_enabled',
+            resourceType: 'user',
+            resourceId: user.id,
+            subjectUserId: user.id,
+          },
+        );
+      });
+      await kv.del(setupKey(user.id));
+      mailer.send('2fa_enabled', user.email, { name: user.firstName });
+      const result = {
+        message: '2FA has been successfully enabled for your account',
+        backup_codes: codes,
+        backup_codes_warning: 'Save these backup codes in a secure location. They will not be shown again.',
+      };
+      if (who.kind === 'actor') return result;
+      // A setup token enrols and signs in: the admin gets a session at once.
+      return { ...result, ...(await completeLogin({ ...user, totpEnabled: true }, meta, '2fa_success')) };
+    },
+
+    async verifyCode(body: Record<string, unknown>, meta: RequestMeta) {
+      const errors: Record<string, string[]> = {};
+      const rawEmail = typeof body.email === 'string' ? body.email : '';
+      const rawCode =
+        typeof body.code === 'string' ? body.code : typeof body.code === 'number' ? String(body.code) : '';
+      const email = checkEmail(rawEmail, []);
+      if (body.email === undefined || body.email === '') errors.email = ['This field is required.'];
+      else if (!email.ok) errors.email = ['Enter a valid email address.'];
+      const code = rawCode.trim();
+      if (body.code === undefined || body.code === '') errors.code = ['This field is required.'];
+      else if (code.length < 6) errors.code = ['Ensure this field has at least 6 characters.'];
+      else if (code.length > 9) errors.code = ['Ensure this field has no more than 9 characters.'];
+      else if (!/^\d{6}$/.test(code) && !/^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/.test(code.replace(/\s+/g, ''))) {
+        errors.code = ['Code must be either a 6-digit TOTP code or an 8-character backup code (XXXX-XXXX)'];
+      }
+      if (Object.keys(errors).length || !email.ok) throw validationError(errors);
+      await lockout.assertNotLocked(email.value, meta.ip);
+      const userId = await pending2fa.find(email.value);
+      const expired = () =>
+        new ApiError(
+          401,
+          '2fa_session_expired',
+          '2FA session expired. Please login again with your email and password.',
+        );
+      if (userId === null) throw expired();
+      const user = await createUserRepo(db).findById(userId);
+      if (!user?.isActive || user.email !== email.value) throw expired();
+      const secret = user.totpEnabled ? await openSecret(user) : null;
+      if (!secret) throw badRequest('2FA is not properly configured');
+      const at = now();
+      const accepted = /^\d{6}$/.test(code)
+        ? await (async () => {
+            const step = matchTotp(secret, code, at);
+            // SECURITY: a code is accepted once: its time step must be newer than the last accepted one.
+            return step !== null && createTwoFactorRepo(db).acceptTotpStep(user.id, step, at);
+          })()
+        : await createTwoFactorRepo(db).consumeBackupCode(user.id, normaliseBackupCode(code), at);
+      if (!accepted) {
+        await lockout.recordFailure(email.value, meta.ip);
+        await pending2fa.wrongCode(email.value);
+        await audit(user, meta, '2fa_failed', 'failure');
+        throw new ApiError(401, 'invalid_2fa_code', 'Invalid 2FA code');
+      }
+      await pending2fa.finish(email.value);
+      return completeLogin(user, meta, '2fa_success');
+    },
+
+    async disable(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
+      const user = await loadUser(actor.userId);
+      await checkPassword(user, body.password);
+      if (isStaffRole(user.role)) {
+        throw validationError({
+          non_field_errors: ['2FA is mandatory for admin and superuser accounts and cannot be disabled'],
+        });
+      }
+      if (!user.totpEnabled) throw badRequest('2FA is not enabled for this account');
+      await db.transaction(async (tx) => {
+        await createTwoFactorRepo(tx).disable(user.id, now());
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: '2fa_disabled',
+            resourceType: 'user',
+            resourceId: user.id,
+            subjectUserId: user.id,
+          },
+        );
+      });
+      mailer.send('2fa_disabled', user.email, { name: user.firstName });
+      return { message: '2FA has been disabled for your account' };
+    },
+
+    async regenerateBackupCodes(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
+      const user = await loadUser(actor.userId);
+      await checkPassword(user, body.password);
+      if (!user.totpEnabled) {
+        throw validationError({ non_field_errors: ['2FA must be enabled to regenerate backup codes'] });
+      }
+      const codes = generateBackupCodes();
+      await db.transaction(async (tx) => {
+        await createTwoFactorRepo(tx).replaceBackupCodes(user.id, codes, now());
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'backup_codes_regenerated',
+            resourceType: 'user',
+            resourceId: user.id,
+            subjectUserId: user.id,
+          },
+        );
+      });
+      return {
+        message: 'Backup codes have been regenerated',
+        backup_codes: codes,
+        count: codes.length,
+        warning: 'Save these backup codes in a secure location. They will not be shown again.',
+      };
+    },
+
+    async status(actor: Actor, fmt: (d: Date) => string) {
+      const user = await loadUser(actor.userId);
+      return {
+        totp_enabled: user.totpEnabled,
+        totp_enabled_at: user.totpEnabledAt ? fmt(user.totpEnabledAt) : null,
+        backup_codes_remaining: user.totpEnabled
+          ? await createTwoFactorRepo(db).remainingBackupCodes(user.id)
+          : 0,
+        required: isStaffRole(user.role),
+      };
+    },
+  };
+}
+export type TwoFactorService = ReturnType<typeof createTwoFactorService>;
