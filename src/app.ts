@@ -6,6 +6,8 @@ import type { Container } from './container.js';
 import { ApiError } from './lib/errors.js';
 import { installValidationMessages } from './lib/validation.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { passwordRoutes } from './modules/auth/password-routes.js';
+import { sessionsRoutes } from './modules/auth/sessions-routes.js';
 import { twoFactorRoutes } from './modules/auth/two-factor-routes.js';
 import { adminNotesRoutes } from './modules/admin-notes/routes.js';
 import { dashboardRoutes } from './modules/dashboard/routes.js';
@@ -32,6 +34,8 @@ function apiModules(c: Container) {
   return async (app: FastifyInstance) => {
     await app.register(authRoutes(c.auth));
     await app.register(twoFactorRoutes(c));
+    await app.register(passwordRoutes(c.passwords));
+    await app.register(sessionsRoutes(c.sessionAdmin));
     await app.register(usersRoutes(c));
     await app.register(intakeRoutes(c));
     await app.register(journalRoutes(c));

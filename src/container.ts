@@ -13,6 +13,8 @@ import { createLockout } from './modules/auth/lockout.js';
 import { createLoginCompletion } from './modules/auth/login-completion.js';
 import { createPendingTwoFactor } from './modules/auth/pending-2fa.js';
 import { createAuthService } from './modules/auth/service.js';
+import { createPasswordService } from './modules/auth/password-service.js';
+import { createSessionsService } from './modules/auth/sessions-service.js';
 import { createTwoFactorService } from './modules/auth/two-factor.js';
 import { createMailer } from './modules/mail/mailer.js';
 import { createSessionRepo } from './modules/auth/session-repo.js';
@@ -120,6 +122,19 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     allowedEmailDomains: config.allowedEmailDomains,
     now,
   });
+  const passwords = createPasswordService({
+    db,
+    config,
+    hasher,
+    sessions,
+    lockout,
+    captcha,
+    mailer,
+    makeLimiter,
+    fmt,
+    now,
+  });
+  const sessionAdmin = createSessionsService({ db, sessions, fmt, now });
 
   return {
     config,
@@ -139,6 +154,8 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     users,
     auth,
     twoFactor,
+    passwords,
+    sessionAdmin,
     mailer,
     lockout,
     makeLimiter,

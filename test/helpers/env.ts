@@ -11,8 +11,18 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     FIELD_ENCRYPTION_ACTIVE_KEY: 'k1',
     BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
     EMAIL_BACKEND: 'memory',
+    // Every injected request comes from 127.0.0.1: throttles and the per-address lock-out would
+    // couple unrelated tests. Their own tests switch them back on.
     RATE_LIMIT_USER: 'off',
     RATE_LIMIT_ANON: 'off',
+    RATE_LIMIT_LOGIN: 'off',
+    RATE_LIMIT_2FA_VERIFY: 'off',
+    RATE_LIMIT_REGISTER: 'off',
+    RATE_LIMIT_RESET_REQUEST: 'off',
+    RATE_LIMIT_RESET_CONFIRM: 'off',
+    RATE_LIMIT_REFRESH: 'off',
+    RATE_LIMIT_SENSITIVE_USER: 'off',
+    LOCKOUT_IP_THRESHOLD: '1000',
     ...overrides,
   });
 }

@@ -1,0 +1,227 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { checkEmail } from '../../lib/email.js';
+import { ApiError, badRequest, type FieldErrors, validationError } from '../../lib/errors.js';
+import { charCount } from '../../lib/escape.js';
+import type { LimiterFactory } from '../../lib/limiter.js';
+import type { PasswordHasher } from '../../lib/password-hasher.js';
+import { checkPasswordPolicy } from '../../lib/password/policy.js';
+import { recordAudit } from '../audit/recorder.js';
+import type { Mailer } from '../mail/mailer.js';
+import { createUserRepo, type UserRow } from '../users/repo.js';
+import type { Captcha } from './captcha.js';
+import { emailKey, type Lockout } from './lockout.js';
+import { createPasswordRepo, HISTORY_DEPTH } from './password-repo.js';
+import type { SessionService } from './session-service.js';
+
+/** Password change and reset by e-mail (spec auth.md §6). */
+const RESET_TTL_MS = 3600_000;
+/** Both answers of a reset request take at least this long, so timing does not reveal accounts. */
+const RESET_REQUEST_FLOOR_MS = 250;
+const REUSE_MESSAGE = `You cannot reuse any of your last ${HISTORY_DEPTH} passwords.`;
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const attributes = (u: UserRow) => ({ email: u.email, firstName: u.firstName, lastName: u.lastName });
+
+export interface PasswordDeps {
+  db: Db;
+  config: Config;
+  hasher: PasswordHasher;
+  sessions: SessionService;
+  lockout: Lockout;
+  captcha: Captcha;
+  mailer: Mailer;
+  makeLimiter: LimiterFactory;
+  fmt: (d: Date) => string;
+  now: () => Date;
+}
+
+export function createPasswordService(deps: PasswordDeps) {
+  const { db, config, hasher, sessions, lockout, captcha, mailer, fmt, now } = deps;
+  // At most 3 reset e-mails per address per hour, silently (spec auth.md §6).
+  const resetMails = deps.makeLimiter({ name: 'reset-mail', points: 3, durationSeconds: 3600 });
+
+  /** True when the password equals the current one or one of the last five. */
+  async function reused(user: UserRow, password: string): Promise<boolean> {
+    const hashes = [user.password, ...(await createPasswordRepo(db).history(user.id))];
+    const checks = await Promise.all(hashes.map((h) => hasher.verify(password, h)));
+    return checks.some((c) => c.ok);
+  }
+
+  async function replacePassword(
+    user: UserRow,
+    password: string,
+    meta: RequestMeta,
+    actor: Actor | null,
+    reason: 'password_change' | 'password_reset',
+    keepSessionId?: number,
+  ) {
+    const at = now();
+    const newHash = await hasher.hash(password);
+    const ended = await db.transaction(async (tx) => {
+      await createPasswordRepo(tx).setPassword(user.id, user.password, newHash, at);
+      const terminated = await sessions.terminate(
+        tx,
+        keepSessionId === undefined ? { userId: user.id } : { userId: user.id, exceptId: keepSessionId },
+        reason,
+      );
+      await recordAudit(
+        tx,
+        { actor: actor ?? { userId: user.id, role: user.role }, meta },
+        {
+          action: reason === 'password_change' ? 'password_changed' : 'password_reset_completed',
+          resourceType: 'user',
+          resourceId: user.id,
+          subjectUserId: user.id,
+          metadata: { sessions_terminated: terminated.length },
+        },
+      );
+      return terminated;
+    });
+    await sessions.evict(ended);
+    mailer.send('password_changed', user.email, { name: user.firstName, at: fmt(at) });
+  }
+
+  return {
+    async change(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
+      const fail = (errors: FieldErrors) => validationError(errors, 'Password change validation failed');
+      const oldPassword = body.old_password;
+      const newPassword = body.new_password;
+      const errors: FieldErrors = {};
+      const lengthError = (v: unknown, min: number) =>
+        v === undefined || v === null || v === ''
+          ? 'This field is required.'
+          : typeof v !== 'string'
+            ? 'Not a valid string.'
+            : charCount(v) < min
+              ? `Ensure this field has at least ${min} characters.`
+              : charCount(v) > 128
+                ? 'Ensure this field has no more than 128 characters.'
+                : null;
+      const oldError = lengthError(oldPassword, 1);
+      const newError = lengthError(newPassword, 8);
+      if (oldError) errors.old_password = [oldError];
+      if (newError) errors.new_password = [newError];
+      if (oldError || newError || typeof oldPassword !== 'string' || typeof newPassword !== 'string')
+        throw fail(errors);
+
+      const user = await createUserRepo(db).findById(actor.userId);
+      if (!user) throw new ApiError(401, 'authentication_failed', 'Authentication failed');
+      if (!(await hasher.verify(oldPassword, user.password)).ok)
+        errors.old_password = ['Old password is incorrect'];
+      const problems = checkPasswordPolicy(newPassword, attributes(user));
+      if (newPassword === oldPassword) problems.push('New password cannot be the same as your old password');
+      else if (!errors.old_password && (await reused(user, newPassword))) problems.push(REUSE_MESSAGE);
+      if (problems.length) errors.new_password = problems;
+      if (Object.keys(errors).length) throw fail(errors);
+
+      // Other sessions end; the one making the change stays signed in.
+      await replacePassword(user, newPassword, meta, actor, 'password_change', actor.sessionId);
+      return {
+        message: 'Password changed successfully',
+        detail: 'Your password has been updated. You may need to log in again on other devices.',
+      };
+    },
+
+    async requestReset(body: Record<string, unknown>, meta: RequestMeta) {
+      const started = Date.now();
+      const raw = typeof body.email === 'string' ? body.email : '';
+      if (raw.trim() === '') throw badRequest('Email is required');
+      const email = checkEmail(raw, config.allowedEmailDomains);
+      if (!email.ok) throw validationError({ email: [email.message] }, 'Invalid email');
+      await captcha.check(email.value, meta.ip, body.captcha_token, 'password_reset');
+      const user = await createUserRepo(db).findByEmail(email.value);
+      if (user?.isActive && !user.anonymizedAt) {
+        const allowed = await resetMails.consume(emailKey(email.value)).then(
+          () => true,
+          () => false,
+        );
+        if (allowed) {
+          const token = randomBytes(32).toString('base64url');
+          const at = now();
+          await db.transaction(async (tx) => {
+            const repo = createPasswordRepo(tx);
+            await repo.voidUnusedTokens(user.id, at);
+            await repo.insertToken({
+              userId: user.id,
+              tokenHash: hashToken(token),
+              createdAt: at,
+              expiresAt: new Date(at.getTime() + RESET_TTL_MS),
+              ipAddress: meta.ip,
+              userAgent: meta.userAgent.slice(0, 500),
+            });
+            await recordAudit(
+              tx,
+              { actor: null, meta },
+              {
+                action: 'password_reset_requested',
+                resourceType: 'user',
+                resourceId: user.id,
+                subjectUserId: user.id,
+              },
+            );
+          });
+          mailer.send('password_reset', user.email, {
+            name: user.firstName,
+            link: `${config.frontendUrl}/reset-password?token=${token}`,
+          });
+        }
+      }
+      const wait = RESET_REQUEST_FLOOR_MS - (Date.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      return {
+        message: 'If an account with that email exists, a password reset link has been sent.',
+        detail: 'Please check your email for instructions.',
+      };
+    },
+
+    async validateToken(body: Record<string, unknown>) {
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const invalid = (detail: string) =>
+        new ApiError(400, 'bad_request', detail, undefined, { valid: false });
+      if (!token) throw invalid('Token is required');
+      const found =
+        token.length <= 256
+          ? await createPasswordRepo(db).findUsableToken(hashToken(token), now())
+          : undefined;
+      if (!found) throw invalid('Token is invalid, expired, or already used');
+      return { valid: true as const, email: found.user.email, detail: 'Token is valid' };
+    },
+
+    async confirmReset(body: Record<string, unknown>, meta: RequestMeta) {
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const password = typeof body.new_password === 'string' ? body.new_password : '';
+      if (!token || !password) throw badRequest('Token and new password are required');
+      const invalidPassword = (messages: string[]) =>
+        validationError({ new_password: messages }, 'Invalid password');
+      const n = charCount(password);
+      if (n < 8) throw invalidPassword(['Ensure this field has at least 8 characters.']);
+      if (n > 128) throw invalidPassword(['Ensure this field has no more than 128 characters.']);
+      const generic = checkPasswordPolicy(password);
+      if (generic.length) throw invalidPassword(generic);
+      const found =
+        token.length <= 256
+          ? await createPasswordRepo(db).findUsableToken(hashToken(token), now())
+          : undefined;
+      if (!found) throw badRequest('Invalid or expired token');
+      const { user } = found;
+      const personal = checkPasswordPolicy(password, attributes(user)).filter((m) => !generic.includes(m));
+      if (personal.length) throw invalidPassword(personal);
+      if ((await hasher.verify(password, user.password)).ok)
+        throw badRequest('New password cannot be old password');
+      if (await reused(user, password)) throw invalidPassword([REUSE_MESSAGE]);
+      if (!(await createPasswordRepo(db).useToken(found.token.id, now())))
+        throw badRequest('Invalid or expired token');
+      await createPasswordRepo(db).voidUnusedTokens(user.id, now());
+      await replacePassword(user, password, meta, null, 'password_reset');
+      await lockout.clear(user.email);
+      return {
+        message: 'Password has been reset successfully',
+        detail: 'You can now log in with your new password',
+      };
+    },
+  };
+}
+export type PasswordService = ReturnType<typeof createPasswordService>;
