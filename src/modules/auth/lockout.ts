@@ -20,16 +20,17 @@ export interface LockoutEvents {
 
 export function createLockout(config: Config, makeLimiter: LimiterFactory, events: LockoutEvents) {
   const { threshold, ipThreshold, window, duration } = config.lockout;
-  // points = threshold − 1: the threshold-th failure exceeds it and starts the block.
+  // points = threshold − 1: the threshold-th failure exceeds it and starts the block (and the
+  // alert). 0 is valid: with a threshold of 1 the first failure locks.
   const account = makeLimiter({
     name: 'lock:acct',
-    points: threshold - 1 || 1,
+    points: threshold - 1,
     durationSeconds: window,
     blockSeconds: duration,
   });
   const address = makeLimiter({
     name: 'lock:ip',
-    points: ipThreshold - 1 || 1,
+    points: ipThreshold - 1,
     durationSeconds: window,
     blockSeconds: duration,
   });
