@@ -40,6 +40,8 @@ export interface ContainerOptions {
   logger?: Logger;
   /** CAPTCHA provider calls go through this (tests point it at a fake verifier). */
   fetch?: typeof fetch;
+  /** Prefix of every Redis key (lets test runs share one Redis without meeting). */
+  redisPrefix?: string;
 }
 
 /** The one place that wires infrastructure and services together. */
@@ -61,7 +63,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
   let kv: KeyValueStore;
   if (config.redisUrl) {
     redis = createRedisClient(config.redisUrl);
-    kv = createRedisStore(redis);
+    kv = createRedisStore(redis, opts.redisPrefix);
   } else {
     kv = createMemoryStore(() => now().getTime());
   }
@@ -80,7 +82,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
   const users = createUserReader({ cipher, dataKeys, fmt });
   const logger = opts.logger ?? pino({ level: 'silent' });
   const mailer = createMailer(config, logger);
-  const makeLimiter = createLimiterFactory({ redis, pool: database.pool });
+  const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: opts.redisPrefix });
   const lockout = createLockout(config, makeLimiter, {
     onLocked: (kind, target) => {
       logger.warn({ kind }, 'sign-in locked after repeated failures');

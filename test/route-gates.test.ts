@@ -84,3 +84,29 @@ describe('route gates (default deny)', () => {
     }
   });
 });
+
+describe('rate-limit scopes (spec auth.md §8)', () => {
+  it('each limited endpoint counts in its own scope; health and docs are never limited', async () => {
+    const scopeOf = (method: string, url: string) =>
+      t.app.routeGates.find((g) => g.method === method && g.url === url)?.rateLimit;
+    const expected: [string, string, string | false][] = [
+      ['POST', '/api/auth/login/', 'login'],
+      ['POST', '/api/auth/2fa/verify-code/', '2fa_verify'],
+      ['POST', '/api/auth/register/', 'register'],
+      ['POST', '/api/auth/password-reset/request/', 'reset_request'],
+      ['POST', '/api/auth/password-reset/confirm/', 'reset_confirm'],
+      ['POST', '/api/auth/token/refresh/', 'refresh'],
+      ['POST', '/api/auth/refresh/', 'refresh'],
+      ['POST', '/api/auth/password-change/', 'sensitive_user'],
+      ['POST', '/api/auth/2fa/setup/', 'sensitive_user'],
+      ['POST', '/api/auth/2fa/verify-setup/', 'sensitive_user'],
+      ['POST', '/api/auth/2fa/disable/', 'sensitive_user'],
+      ['POST', '/api/auth/2fa/backup-codes/', 'sensitive_user'],
+      ['POST', '/api/v1/auth/login/', 'login'],
+      ['GET', '/health/', false],
+      ['GET', '/health/ready/', false],
+      ['GET', '/', false],
+    ];
+    for (const [method, url, scope] of expected) expect(scopeOf(method, url), `${method} ${url}`).toBe(scope);
+  });
+});

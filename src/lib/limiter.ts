@@ -26,10 +26,12 @@ export type LimiterFactory = (opts: LimiterOptions) => RateLimiterAbstract;
 export function createLimiterFactory(store: {
   redis?: Redis | undefined;
   pool?: pg.Pool | undefined;
+  /** Key prefix (Redis), as the kv store's. */
+  prefix?: string | undefined;
 }): LimiterFactory {
   return ({ name, points, durationSeconds, blockSeconds }) => {
     const common = {
-      keyPrefix: `rl:${name}`,
+      keyPrefix: `${store.prefix ?? 'pss:'}rl:${name}`,
       points,
       duration: durationSeconds,
       blockDuration: blockSeconds ?? 0,

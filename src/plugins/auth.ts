@@ -25,7 +25,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** Every route with its declared gate (the route-gate test walks it). */
-    routeGates: { method: string; url: string; auth: RouteAuth }[];
+    routeGates: { method: string; url: string; auth: RouteAuth; rateLimit: string | false | undefined }[];
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -71,6 +71,8 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     // Routes that plugins register themselves: CORS preflight and the API documentation.
     if (auth === undefined && (route.method === 'OPTIONS' || route.url.startsWith(DOCS_PREFIX))) {
       route.config = { ...route.config, auth: 'public-ignore-token', rateLimit: false };
+      for (const method of [route.method].flat())
+        gates.push({ method, url: route.url, auth: 'public-ignore-token', rateLimit: false });
       return;
     }
     if (auth === undefined) {
@@ -78,7 +80,8 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
         `Route ${[route.method].flat().join(',')} ${route.url} declares no auth (default deny)`,
       );
     }
-    for (const method of [route.method].flat()) gates.push({ method, url: route.url, auth });
+    for (const method of [route.method].flat())
+      gates.push({ method, url: route.url, auth, rateLimit: route.config?.rateLimit });
   });
 
   async function authenticate(request: FastifyRequest, token: string, allowSetup: boolean): Promise<void> {

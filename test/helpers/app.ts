@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createContainer, type Container } from '../../src/container.js';
@@ -28,25 +29,46 @@ export interface TestApp {
 
 /** Builds the real app on a fresh real database (PGlite, or PostgreSQL with TEST_DATABASE_URL). */
 export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const [first] = await createTestCluster(1, env);
+  return first!;
+}
+
+/**
+ * Several app instances on ONE database (and, with `REDIS_URL` in env, one Redis under a prefix of
+ * this cluster's own), as behind a load balancer. Each has its own container: its own caches, limiter
+ * objects and connections. Closing any instance closes its own; the last one drops the database.
+ */
+export async function createTestCluster(
+  size: number,
+  env: Record<string, string | undefined> = {},
+): Promise<TestApp[]> {
   const { database, drop } = await freshDatabase();
   const clock = testClock();
-  const c = await createContainer(testConfig(env), { database, clock, migrate: false });
-  const app = await buildApp(c);
-  await app.ready();
-  return {
-    app,
-    c,
-    clock,
-    request: ({ token, headers, ...opts }) =>
-      app.inject({
-        ...opts,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      }),
-    close: async () => {
-      await app.close();
-      await drop();
-    },
-  };
+  const config = testConfig(env);
+  const redisPrefix = `pss-test:${randomBytes(6).toString('hex')}:`;
+  let open = size;
+  const instances: TestApp[] = [];
+  for (let i = 0; i < size; i += 1) {
+    const c = await createContainer(config, { database, clock, migrate: false, redisPrefix });
+    const app = await buildApp(c);
+    await app.ready();
+    instances.push({
+      app,
+      c,
+      clock,
+      request: ({ token, headers, ...opts }) =>
+        app.inject({
+          ...opts,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        }),
+      close: async () => {
+        await app.close();
+        open -= 1;
+        if (open === 0) await drop();
+      },
+    });
+  }
+  return instances;
 }
 
 let seq = 0;

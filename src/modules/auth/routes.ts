@@ -18,7 +18,7 @@ export function authRoutes(auth: AuthService) {
     r.post(
       '/auth/register/',
       {
-        config: { auth: 'public-ignore-token' },
+        config: { auth: 'public-ignore-token', rateLimit: 'register' },
         schema: {
           tags,
           summary: 'Register a candidate account',
@@ -38,7 +38,7 @@ export function authRoutes(auth: AuthService) {
     r.post(
       '/auth/login/',
       {
-        config: { auth: 'public-ignore-token' },
+        config: { auth: 'public-ignore-token', rateLimit: 'login' },
         schema: {
           tags,
           summary: 'Log in with e-mail and password',
