@@ -209,6 +209,8 @@ export const auditLog = pgTable(
     outcome: varchar('outcome', { length: 16 }).notNull().default('success'),
     reason: varchar('reason', { length: 500 }),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    // Tamper evidence: position in the hash chain and the chain hashes (set by a trigger).
+    seq: bigint('seq', { mode: 'number' }),
     prevHash: varchar('prev_hash', { length: 64 }),
     hash: varchar('hash', { length: 64 }),
   },
@@ -216,6 +218,8 @@ export const auditLog = pgTable(
     index('audit_log_subject_at_idx').on(t.subjectUserId, t.at),
     index('audit_log_actor_at_idx').on(t.actorId, t.at),
     index('audit_log_action_at_idx').on(t.action, t.at),
+    uniqueIndex('audit_log_seq_uq').on(t.seq),
+    index('audit_log_at_idx').on(t.at),
   ],
 );
 
@@ -353,3 +357,160 @@ export const rateLimits = pgTable('rate_limits', {
   points: integer('points').notNull().default(0),
   expire: bigint('expire', { mode: 'number' }),
 });
+
+export const privacyPolicyVersions = pgTable(
+  'privacy_policy_versions',
+  {
+    id: id(),
+    version: varchar('version', { length: 20 }).notNull(),
+    title: varchar('title', { length: 200 }).notNull(),
+    content: text('content').notNull(),
+    effectiveDate: date('effective_date', { mode: 'string' }).notNull(),
+    isActive: boolean('is_active').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('privacy_policy_versions_version_uq').on(t.version),
+    // At most one active version.
+    uniqueIndex('privacy_policy_versions_one_active_uq')
+      .on(t.isActive)
+      .where(sql`${t.isActive}`),
+    index('privacy_policy_versions_effective_idx').on(t.effectiveDate),
+  ],
+);
+
+export const consentTypeEnum = pgEnum('consent_type', [
+  'data_processing',
+  'medical_data',
+  'communications',
+  'data_sharing',
+]);
+
+export const userConsents = pgTable(
+  'user_consents',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    consentType: consentTypeEnum('consent_type').notNull(),
+    policyVersionId: bigint('privacy_policy_version_id', { mode: 'number' })
+      .notNull()
+      .references(() => privacyPolicyVersions.id, { onDelete: 'restrict' }),
+    granted: boolean('granted').notNull().default(true),
+    grantedAt: ts('granted_at').notNull().defaultNow(),
+    withdrawnAt: ts('withdrawn_at'),
+    ipAddress: varchar('ip_address', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 500 }).notNull().default(''),
+  },
+  (t) => [
+    uniqueIndex('user_consents_user_type_uq').on(t.userId, t.consentType),
+    index('user_consents_policy_idx').on(t.policyVersionId),
+    index('user_consents_granted_idx').on(t.userId, t.grantedAt),
+  ],
+);
+
+/** Append-only history of consent decisions (survives erasure with IP/UA cleared). */
+export const consentEvents = pgTable(
+  'consent_events',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    consentType: consentTypeEnum('consent_type').notNull(),
+    policyVersionId: bigint('privacy_policy_version_id', { mode: 'number' })
+      .notNull()
+      .references(() => privacyPolicyVersions.id, { onDelete: 'restrict' }),
+    action: varchar('action', { length: 10 }).notNull(),
+    at: ts('at').notNull().defaultNow(),
+    ipAddress: varchar('ip_address', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 500 }),
+  },
+  (t) => [
+    index('consent_events_user_at_idx').on(t.userId, t.at),
+    index('consent_events_policy_idx').on(t.policyVersionId),
+  ],
+);
+
+export const deletionStatusEnum = pgEnum('deletion_status', [
+  'pending',
+  'approved',
+  'rejected',
+  'completed',
+  'cancelled',
+]);
+
+/** Deletion requests survive erasure (bare user id, no FK), as proof of the erasure. */
+export const dataDeletionRequests = pgTable(
+  'data_deletion_requests',
+  {
+    id: id(),
+    userId: userRef('user_id').notNull(),
+    requestedAt: ts('requested_at').notNull().defaultNow(),
+    status: deletionStatusEnum('status').notNull().default('pending'),
+    reason: text('reason').notNull().default(''),
+    reviewedBy: userRef('reviewed_by').references(() => users.id, { onDelete: 'set null' }),
+    reviewedAt: ts('reviewed_at'),
+    adminNotes: text('admin_notes').notNull().default(''),
+    completedAt: ts('completed_at'),
+    scheduledFor: ts('scheduled_for'),
+    cancelledAt: ts('cancelled_at'),
+    deletionProof: jsonb('deletion_proof').$type<Record<string, unknown>>(),
+    retentionUntil: ts('retention_until'),
+  },
+  (t) => [
+    index('data_deletion_requests_user_idx').on(t.userId, t.requestedAt),
+    index('data_deletion_requests_status_idx').on(t.status, t.scheduledFor),
+    index('data_deletion_requests_reviewed_by_idx').on(t.reviewedBy),
+    index('data_deletion_requests_requested_idx').on(t.requestedAt),
+  ],
+);
+
+export const exportStatusEnum = pgEnum('export_status', ['pending', 'processing', 'completed', 'failed']);
+
+export const dataExportRequests = pgTable(
+  'data_export_requests',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    requestedAt: ts('requested_at').notNull().defaultNow(),
+    status: exportStatusEnum('status').notNull().default('pending'),
+    completedAt: ts('completed_at'),
+    // PRIVACY: the export document, encrypted with the user's data key (shredded with it).
+    filePath: text('file_path'),
+    downloadCount: integer('download_count').notNull().default(0),
+    expiresAt: ts('expires_at'),
+    errorMessage: varchar('error_message', { length: 500 }),
+    downloadTokenHash: varchar('download_token_hash', { length: 64 }),
+  },
+  (t) => [
+    index('data_export_requests_user_idx').on(t.userId, t.requestedAt),
+    index('data_export_requests_status_idx').on(t.status),
+    index('data_export_requests_expires_idx').on(t.expiresAt),
+    uniqueIndex('data_export_requests_token_uq').on(t.downloadTokenHash),
+  ],
+);
+
+export const accountDeletionSchedules = pgTable(
+  'account_deletion_schedules',
+  {
+    id: id(),
+    userId: userRef('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    scheduledDeletionDate: ts('scheduled_deletion_date').notNull(),
+    firstWarningSent: ts('first_warning_sent'),
+    secondWarningSent: ts('second_warning_sent'),
+    exempted: boolean('exempted').notNull().default(false),
+    exemptionReason: text('exemption_reason').notNull().default(''),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('account_deletion_schedules_user_uq').on(t.userId),
+    index('account_deletion_schedules_date_idx').on(t.scheduledDeletionDate),
+  ],
+);
