@@ -15,6 +15,10 @@ import { healthRoutes } from './modules/health/routes.js';
 import { intakeRoutes } from './modules/intake/routes.js';
 import { journalRoutes } from './modules/journal/routes.js';
 import { usersRoutes } from './modules/users/routes.js';
+import { auditRoutes } from './modules/audit/routes.js';
+import { deletionRoutes } from './modules/privacy/deletion-routes.js';
+import { exportRoutes } from './modules/privacy/export-routes.js';
+import { policyRoutes } from './modules/privacy/policy-routes.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
@@ -41,6 +45,20 @@ function apiModules(c: Container) {
     await app.register(journalRoutes(c));
     await app.register(adminNotesRoutes(c));
     await app.register(dashboardRoutes(c));
+    await app.register(popiaModules(c));
+  };
+}
+
+/** The POPIA routes (spec privacy.md); their errors also carry the original's `error` key. */
+function popiaModules(c: Container) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRoute', (route) => {
+      route.config = { ...route.config, errorKey: true };
+    });
+    await app.register(policyRoutes(c));
+    await app.register(exportRoutes(c));
+    await app.register(deletionRoutes(c));
+    await app.register(auditRoutes(c));
   };
 }
 

@@ -3,6 +3,9 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContainer } from './container.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
+import { scheduledJobs } from './jobs/definitions.js';
+import { createScheduler } from './jobs/scheduler.js';
+import { ensurePrivacyPolicy } from './modules/privacy/policy-bootstrap.js';
 import { bootstrapSuperuser, hasSuperuser } from './modules/users/bootstrap.js';
 
 /** Start: read config, wire, migrate, bootstrap, listen; drain and close on SIGTERM/SIGINT. */
@@ -46,15 +49,19 @@ async function main(): Promise<void> {
   } else if (!(await hasSuperuser(container))) {
     logger.warn('no superuser yet: create one with `npm run cli -- users:create-superuser --email <e-mail>`');
   }
+  logger.info({ outcome: await ensurePrivacyPolicy(container) }, 'privacy policy');
   const app = await buildApp(container, { logger });
+  const scheduler = createScheduler(container.database, scheduledJobs(container), logger);
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    await scheduler.stop();
     await app.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+  scheduler.start();
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   logger.info(
     { database: container.database.kind, redis: Boolean(config.redisUrl) },

@@ -479,8 +479,10 @@ export const dataExportRequests = pgTable(
     requestedAt: ts('requested_at').notNull().defaultNow(),
     status: exportStatusEnum('status').notNull().default('pending'),
     completedAt: ts('completed_at'),
-    // PRIVACY: the export document, encrypted with the user's data key (shredded with it).
+    // The original's file path; unused here (documents live in `document`, shared by every instance).
     filePath: text('file_path'),
+    // PRIVACY: the export document, encrypted with the user's data key (shredded with it).
+    document: text('document'),
     downloadCount: integer('download_count').notNull().default(0),
     expiresAt: ts('expires_at'),
     errorMessage: varchar('error_message', { length: 500 }),

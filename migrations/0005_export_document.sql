@@ -1,0 +1,1 @@
+ALTER TABLE "data_export_requests" ADD COLUMN "document" text;

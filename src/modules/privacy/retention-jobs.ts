@@ -1,0 +1,7 @@
+import type { Container } from '../../container.js';
+import type { ScheduledJob } from '../../jobs/scheduler.js';
+
+/** Periodic jobs of this part of the privacy module. */
+export function retentionJobs(_c: Container): ScheduledJob[] {
+  return [];
+}
