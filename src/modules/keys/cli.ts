@@ -1,4 +1,28 @@
-import type { CliCommands } from '../../cli/types.js';
+import { say, type CliCommands } from '../../cli/types.js';
+import { dataKeyStatus, rotateDataKeys } from './rotation.js';
 
-/** CLI commands of this module (spec operations.md §3). */
-export const keyCommands: CliCommands = {};
+/** Key management commands (spec operations.md §3). */
+export const keyCommands: CliCommands = {
+  'keys:rotate': {
+    help: 're-wrap every data key with the active master key (FIELD_ENCRYPTION_ACTIVE_KEY); safe while serving',
+    run: async (_args, container) => {
+      const c = await container();
+      const result = await rotateDataKeys(c, (done) => {
+        say(`re-wrapped ${done} data keys so far`);
+      });
+      say(`re-wrapped ${result.rewrapped} data keys with master key "${result.activeKeyId}"`);
+      return 0;
+    },
+  },
+  'keys:status': {
+    help: 'count data keys per master key id (a key id that is not configured cannot be read)',
+    run: async (_args, container) => {
+      const c = await container();
+      const rows = await dataKeyStatus(c.db, new Set(c.config.encryption.keys.keys()));
+      say(`active master key: ${c.config.encryption.activeKeyId}`);
+      for (const r of rows)
+        say(`${r.masterKeyId}: ${r.dataKeys} data keys${r.configured ? '' : ' (NOT CONFIGURED)'}`);
+      return rows.every((r) => r.configured) ? 0 : 1;
+    },
+  },
+};
