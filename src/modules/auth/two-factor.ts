@@ -21,6 +21,7 @@ import { createTwoFactorRepo } from './two-factor-repo.js';
 const SETUP_TTL_SECONDS = 900;
 const ALREADY_ENABLED = '2FA is already enabled for this account';
 const secretAad = (userId: number) => fieldAad('users', 'totp_secret', userId);
+const pendingAad = (userId: number) => fieldAad('kv', '2fa_setup', userId);
 const isStaffRole = (role: UserRow['role']) => role !== 'candidate';
 
 export interface TwoFactorDeps {
@@ -85,7 +86,9 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       const user = await loadUser(who.kind === 'actor' ? who.actor.userId : who.userId);
       if (user.totpEnabled) throw badRequest(ALREADY_ENABLED);
       const secret = newTotpSecret();
-      await kv.set(setupKey(user.id), secret, SETUP_TTL_SECONDS);
+      // PRIVACY: the pending secret is sealed with the user's key before it reaches the shared store.
+      const dek = await dataKeys.obtain(db, user.id);
+      await kv.set(setupKey(user.id), cipher.encrypt(dek, secret, pendingAad(user.id)), SETUP_TTL_SECONDS);
       const uri = provisioningUri(user.email, secret);
       const png = await QRCode.toBuffer(uri, { type: 'png', margin: 2, width: 256 });
       return {
@@ -114,7 +117,9 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       if (codeError) throw validationError({ totp_code: [codeError] });
       const user = await loadUser(who.kind === 'actor' ? who.actor.userId : who.userId);
       if (user.totpEnabled) throw badRequest(ALREADY_ENABLED);
-      const secret = await kv.get(setupKey(user.id));
+      const sealed = await kv.get(setupKey(user.id));
+      const dek = sealed ? await dataKeys.find(db, user.id) : null;
+      const secret = sealed && dek ? cipher.decrypt(dek, sealed, pendingAad(user.id)) : null;
       if (!secret) throw badRequest('Setup session expired. Please restart 2FA setup.');
       const at = now();
       const step = matchTotp(secret, String(code).trim(), at);
