@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { KeyValueStore } from '../lib/kv.js';
 
 /**
  * Runs periodic jobs (spec operations.md §4) so that each run happens on ONE instance of the
- * cluster: a run first takes a PostgreSQL advisory lock named after the job and skips if another
- * instance holds it; a job must itself be idempotent (it selects what is due, then acts).
+ * cluster: a run first claims the job's slot for its interval in the shared store (Redis when
+ * configured) and skips when another instance has it. No transaction is held while the job runs
+ * (the embedded database allows one at a time). Jobs are idempotent: they select what is due.
  */
 export interface ScheduledJob {
   name: string;
@@ -18,30 +18,21 @@ interface Logger {
   error(obj: object, msg: string): void;
 }
 
-const lockId = (name: string) => {
-  let h = 0;
-  for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
-  return 727_100_000 + (Math.abs(h) % 100_000);
-};
-
-export function createScheduler(database: Database, jobs: ScheduledJob[], logger: Logger) {
+export function createScheduler(kv: KeyValueStore, jobs: ScheduledJob[], logger: Logger) {
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<void>>();
 
   async function runOnce(job: ScheduledJob): Promise<'ran' | 'skipped'> {
-    return database.db.transaction(async (tx) => {
-      const got = await tx.execute(sql`select pg_try_advisory_xact_lock(${lockId(job.name)}) as ok`);
-      const ok = (got as { rows: { ok: boolean }[] }).rows[0]?.ok === true;
-      if (!ok) return 'skipped' as const;
-      const started = Date.now();
-      try {
-        const result = await job.run();
-        logger.info({ job: job.name, ms: Date.now() - started, ...(result ?? {}) }, 'job finished');
-      } catch (err) {
-        logger.error({ job: job.name, err: (err as Error).message }, 'job failed');
-      }
-      return 'ran' as const;
-    });
+    const slotSeconds = Math.max(1, Math.floor(job.everyMs / 1000) - 1);
+    if (!(await kv.setIfAbsent(`job:${job.name}`, String(process.pid), slotSeconds))) return 'skipped';
+    const started = Date.now();
+    try {
+      const result = await job.run();
+      logger.info({ job: job.name, ms: Date.now() - started, ...(result ?? {}) }, 'job finished');
+    } catch (err) {
+      logger.error({ job: job.name, err: (err as Error).message }, 'job failed');
+    }
+    return 'ran';
   }
 
   return {
