@@ -34,7 +34,7 @@ export function adminNotesRoutes(c: Container) {
           response: { 200: NotePage },
         },
       },
-      async (req) => notes.list(req, actorOf(req)),
+      async (req) => notes.list(req, actorOf(req), req.meta),
     );
 
     r.post(
@@ -64,7 +64,7 @@ export function adminNotesRoutes(c: Container) {
           response: { 200: NotePage },
         },
       },
-      async (req) => notes.list(req, actorOf(req), req.params.candidate_id),
+      async (req) => notes.list(req, actorOf(req), req.meta, req.params.candidate_id),
     );
 
     r.get(
@@ -73,7 +73,7 @@ export function adminNotesRoutes(c: Container) {
         config: { auth: ALL_ROLES },
         schema: { tags, summary: 'One note', params: idParams, response: { 200: NoteResponse } },
       },
-      async (req) => notes.get(actorOf(req), req.params.id),
+      async (req) => notes.get(actorOf(req), req.meta, req.params.id),
     );
 
     for (const [method, partial] of [

@@ -7,7 +7,8 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { fieldAad } from '../../lib/crypto/field-cipher.js';
 import { type FieldErrors, notFound, validationError } from '../../lib/errors.js';
 import { type Page, paginate } from '../../lib/paging.js';
-import { diffPlain, recordAudit } from '../audit/recorder.js';
+import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
+import { diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
 import {
   assertMayCreateNote,
   assertMayModifyVisibleNote,
@@ -41,6 +42,16 @@ const auditedValues = (row: NoteRow | null): AuditedValues => ({
 });
 
 const RESOURCE = 'admin_note';
+
+/**
+ * PRIVACY: a note is data about its candidate, whoever wrote it, so staff reading one is a read of
+ * the candidate's data (privacy.md §6). Names only, never values.
+ */
+const readItem = (row: Pick<NoteRow, 'id' | 'candidateId'>): ReadItem => ({
+  subjectUserId: row.candidateId,
+  resourceId: row.id,
+  fields: ['title', 'content'],
+});
 
 function fieldErrors(error: z.ZodError | undefined): FieldErrors {
   const errors: FieldErrors = {};
@@ -148,7 +159,12 @@ export function createNoteService(c: Container) {
 
   return {
     /** `GET admin-notes/` and `admin-notes/candidate/<id>/`: staff all, a candidate notes about self. */
-    async list(request: FastifyRequest, actor: Actor, forCandidate?: number): Promise<Page<NoteResponse>> {
+    async list(
+      request: FastifyRequest,
+      actor: Actor,
+      meta: RequestMeta,
+      forCandidate?: number,
+    ): Promise<Page<NoteResponse>> {
       const filters = listFilters(request.query);
       const subjectId = noteSubjectScope(actor);
       const repo = createNoteRepo(db);
@@ -159,14 +175,21 @@ export function createNoteService(c: Container) {
         request.query,
         (limit, offset) => repo.page(scope, limit, offset),
         () => repo.count(scope),
-        (rows) => presentMany(db, rows),
+        async (rows) => {
+          const out = await presentMany(db, rows);
+          // PRIVACY: one read per candidate on the page, one statement for all of them.
+          await recordReads(db, actor, meta, RESOURCE, rows.map(readItem), 'note_ids');
+          return out;
+        },
       );
     },
 
-    async get(actor: Actor, id: number): Promise<NoteResponse> {
+    async get(actor: Actor, meta: RequestMeta, id: number): Promise<NoteResponse> {
       const row = await createNoteRepo(db).findVisible(id, noteSubjectScope(actor));
       if (!row) throw notFound();
-      return present(row, (await dataKeys.find(db, row.candidateId)) ?? undefined);
+      const out = present(row, (await dataKeys.find(db, row.candidateId)) ?? undefined);
+      await recordReads(db, actor, meta, RESOURCE, [readItem(row)]);
+      return out;
     },
 
     async create(actor: Actor, meta: RequestMeta, body: unknown): Promise<NoteResponse> {
@@ -237,9 +260,9 @@ export function createNoteService(c: Container) {
           ...(input.tags !== undefined ? { tags: input.tags } : {}),
           updatedAt: c.now(),
         });
-        await recordAudit(
-          tx,
-          { actor, meta },
+        // The response shows the whole note: its title and content are read too.
+        await recordAudits(tx, { actor, meta }, [
+          ...readEvents(actor, RESOURCE, [readItem(after)]),
           {
             action: 'update',
             resourceType: RESOURCE,
@@ -248,7 +271,7 @@ export function createNoteService(c: Container) {
             fields: written,
             changes: diffPlain(auditedValues(before), auditedValues(after), AUDITED_VALUES),
           },
-        );
+        ]);
         return present(after, dek);
       });
     },

@@ -1,6 +1,7 @@
 import type { DbOrTx } from '../../db/client.js';
 import { auditLog } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { ApiError } from '../../lib/errors.js';
 
 /**
  * Audit events (spec privacy.md §6), written in the caller's transaction so a change and its record
@@ -24,13 +25,35 @@ export interface AuditContext {
   meta: RequestMeta | null;
 }
 
-export async function recordAudit(db: DbOrTx, ctx: AuditContext, event: AuditEvent): Promise<void> {
-  await db.insert(auditLog).values({
-    actorId: ctx.actor?.userId ?? null,
-    actorRole: ctx.actor?.role ?? (ctx.meta ? 'anonymous' : 'system'),
-    ip: ctx.meta?.ip ?? null,
-    userAgent: ctx.meta?.userAgent.slice(0, 500) ?? null,
-    requestId: ctx.meta?.requestId ?? null,
+/** The answer when an entry cannot be made durable: the request fails rather than go unrecorded. */
+export const auditUnavailable = (cause?: unknown) => {
+  const err = new ApiError(503, 'service_unavailable', 'Audit store unavailable. Please try again later.');
+  if (cause !== undefined) Object.defineProperty(err, 'cause', { value: cause, enumerable: false });
+  return err;
+};
+
+/**
+ * Several events in ONE insert statement (a list's statement count must not grow with its page
+ * size). Rows are chained in the given order. A failed insert throws a 503 `service_unavailable`
+ * (spec §6: when the audit store is down, requests touching sensitive data fail).
+ */
+export async function recordAudits(
+  db: DbOrTx,
+  ctx: AuditContext,
+  events: readonly AuditEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const actorId = ctx.actor?.userId ?? null;
+  const actorRole = ctx.actor?.role ?? (ctx.meta ? 'anonymous' : 'system');
+  const ip = ctx.meta?.ip ?? null;
+  const userAgent = ctx.meta?.userAgent.slice(0, 500) ?? null;
+  const requestId = ctx.meta?.requestId ?? null;
+  const rows = events.map((event) => ({
+    actorId,
+    actorRole,
+    ip,
+    userAgent,
+    requestId,
     action: event.action,
     resourceType: event.resourceType,
     resourceId: event.resourceId === undefined || event.resourceId === null ? null : String(event.resourceId),
@@ -40,7 +63,16 @@ export async function recordAudit(db: DbOrTx, ctx: AuditContext, event: AuditEve
     outcome: event.outcome ?? 'success',
     reason: event.reason?.slice(0, 500) ?? null,
     metadata: event.metadata ?? null,
-  });
+  }));
+  try {
+    await db.insert(auditLog).values(rows);
+  } catch (err) {
+    throw auditUnavailable(err);
+  }
+}
+
+export async function recordAudit(db: DbOrTx, ctx: AuditContext, event: AuditEvent): Promise<void> {
+  await recordAudits(db, ctx, [event]);
 }
 
 /** `{field: [old, new]}` for the given non-sensitive fields that changed. */

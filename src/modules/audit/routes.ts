@@ -1,9 +1,46 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
+import { ALL_ROLES, SUPERUSER, actorOf } from '../../plugins/auth.js';
+import { createAuditLogService } from './log-service.js';
+import { AccessLogPageSchema, AccessLogQuery, AuditEntryPageSchema, AuditLogQuery } from './schemas.js';
 
-/** Routes of this part of the POPIA API (spec privacy.md), under /popia/. */
-export function auditRoutes(_c: Container) {
-  return async (_app: FastifyInstance) => {
-    // filled in by the implementation
+/** Routes of this part of the POPIA API (spec privacy.md §6), under /popia/: declare, validate, delegate. */
+export function auditRoutes(c: Container) {
+  const log = createAuditLogService(c);
+  return async (app: FastifyInstance) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const tags = ['audit'];
+
+    r.get(
+      '/popia/access-log/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'Who accessed my data: entries about the caller by others, newest first',
+          description: '`?include_self=true` adds the caller’s own actions. Actor IPs are never shown.',
+          querystring: AccessLogQuery,
+          response: { 200: AccessLogPageSchema },
+        },
+      },
+      async (req) => log.accessLog(req, actorOf(req), req.query),
+    );
+
+    r.get(
+      '/popia/audit-log/',
+      {
+        config: { auth: SUPERUSER },
+        schema: {
+          tags,
+          summary: 'The full audit log, newest first (superuser)',
+          description:
+            'Filters: `actor`, `subject` (user ids), `action`, `resource_type`, `date_from`, `date_to` (YYYY-MM-DD, inclusive, in TIME_ZONE).',
+          querystring: AuditLogQuery,
+          response: { 200: AuditEntryPageSchema },
+        },
+      },
+      async (req) => log.search(req, req.query),
+    );
   };
 }

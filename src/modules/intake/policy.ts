@@ -6,6 +6,3 @@ import { isStaff, type Actor } from '../../lib/actor.js';
  */
 export const canReadIntakeOf = (actor: Pick<Actor, 'userId' | 'role'>, ownerId: number) =>
   actor.userId === ownerId || isStaff(actor.role);
-
-/** PRIVACY: reading another person's intake data is an audited access (privacy.md §6). */
-export const isAuditedRead = (actor: Pick<Actor, 'userId'>, ownerId: number) => actor.userId !== ownerId;

@@ -1,19 +1,19 @@
 import type { FastifyRequest } from 'fastify';
 import type { Container } from '../../container.js';
 import { reserveId } from '../../db/ids.js';
-import { PROFILE_FIELDS } from '../../db/schema.js';
 import { isStaff, type Actor, type RequestMeta } from '../../lib/actor.js';
 import { fieldAad } from '../../lib/crypto/field-cipher.js';
 import { ApiError, forbidden, notFound, validationError, type FieldErrors } from '../../lib/errors.js';
 import { paginate } from '../../lib/paging.js';
-import { diffPlain, recordAudit, type AuditContext } from '../audit/recorder.js';
+import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
+import { diffPlain, recordAudit, recordAudits, type AuditContext } from '../audit/recorder.js';
 import { MEDICAL_FIELDS } from '../users/profile-fields.js';
 import { writeProfile } from '../users/profile-writer.js';
+import { profileReadItem } from '../users/read-audit.js';
 import { profileResponse } from '../users/serialize.js';
 import { hasMedicalDataConsent } from './consent.js';
 import { intakeObject, intakeValues, withIntakeDetail } from './intake-data.js';
-import { canReadIntakeOf, isAuditedRead } from './policy.js';
-import { recordReads } from './read-audit.js';
+import { canReadIntakeOf } from './policy.js';
 import { createIntakeRepo, type SubmissionFilter, type SubmissionRow } from './repo.js';
 import { INTAKE_STATUSES, type IntakeStatus, type ReviewInput, type SubmissionItem } from './schemas.js';
 
@@ -22,6 +22,12 @@ type Caller = Pick<Actor, 'userId' | 'role'>;
 const SUBMISSION_TABLE = 'intake_submissions';
 /** PRIVACY: the names of the encrypted columns a submission read discloses (never their values). */
 const SUBMISSION_SENSITIVE = ['responses', 'review_notes'];
+const SUBMISSION = 'intake_submission';
+const readItem = (row: Pick<SubmissionRow, 'id' | 'userId'>): ReadItem => ({
+  subjectUserId: row.userId,
+  resourceId: row.id,
+  fields: SUBMISSION_SENSITIVE,
+});
 
 /** Intake (spec domain.md §2) and its stored submissions (seed-additions.md "Intake submissions"). */
 export function createIntakeService(c: Container) {
@@ -150,19 +156,7 @@ export function createIntakeService(c: Container) {
       const row = await createIntakeRepo(c.db).findProfile(userId);
       if (!row) throw notFound();
       const dek = await c.dataKeys.find(c.db, userId);
-      if (isAuditedRead(actor, userId)) {
-        await recordAudit(
-          c.db,
-          { actor, meta },
-          {
-            action: 'read',
-            resourceType: 'profile',
-            resourceId: row.id,
-            subjectUserId: userId,
-            fields: [...PROFILE_FIELDS],
-          },
-        );
-      }
+      await recordReads(c.db, actor, meta, 'profile', [profileReadItem(row.id, userId)]);
       return profileResponse(c.cipher, dek ?? undefined, row, c.fmt);
     },
 
@@ -181,22 +175,7 @@ export function createIntakeService(c: Container) {
         async (rows) => {
           const keys = await c.dataKeys.findMany(c.db, [...new Set(rows.map((r) => r.userId))]);
           // PRIVACY: one 'read' entry per other person on the page (one insert for all of them).
-          const bySubject = new Map<number, number[]>();
-          for (const r of rows) {
-            if (isAuditedRead(actor, r.userId))
-              bySubject.set(r.userId, [...(bySubject.get(r.userId) ?? []), r.id]);
-          }
-          await recordReads(
-            c.db,
-            { actor, meta },
-            [...bySubject].map(([subjectUserId, ids]) => ({
-              resourceType: 'intake_submission',
-              resourceId: ids.length === 1 ? (ids[0] ?? null) : null,
-              subjectUserId,
-              fields: SUBMISSION_SENSITIVE,
-              metadata: { submission_ids: ids },
-            })),
-          );
+          await recordReads(c.db, actor, meta, SUBMISSION, rows.map(readItem), 'submission_ids');
           return rows.map((r) => item(r, keys.get(r.userId)));
         },
       );
@@ -210,19 +189,7 @@ export function createIntakeService(c: Container) {
       );
       if (!row) throw notFound();
       const dek = await c.dataKeys.find(c.db, row.userId);
-      if (isAuditedRead(actor, row.userId)) {
-        await recordAudit(
-          c.db,
-          { actor, meta },
-          {
-            action: 'read',
-            resourceType: 'intake_submission',
-            resourceId: row.id,
-            subjectUserId: row.userId,
-            fields: SUBMISSION_SENSITIVE,
-          },
-        );
-      }
+      await recordReads(c.db, actor, meta, SUBMISSION, [readItem(row)]);
       return item(row, dek);
     },
 
@@ -256,18 +223,18 @@ export function createIntakeService(c: Container) {
           reviewed_by: r.reviewedBy,
           reviewed_at: r.reviewedAt ? c.fmt(r.reviewedAt) : null,
         });
-        await recordAudit(
-          tx,
-          { actor, meta },
+        // The response shows the answers: the reviewer reads them too.
+        await recordAudits(tx, { actor, meta }, [
+          ...readEvents(actor, SUBMISSION, [readItem(after)]),
           {
             action: 'update',
-            resourceType: 'intake_submission',
+            resourceType: SUBMISSION,
             resourceId: id,
             subjectUserId: before.userId,
             fields: [...fields, 'reviewed_by', 'reviewed_at'],
             changes: diffPlain(plain(before), plain(after), ['status', 'reviewed_by', 'reviewed_at']),
           },
-        );
+        ]);
         return item(after, dek);
       });
     },

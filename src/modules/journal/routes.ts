@@ -34,7 +34,7 @@ export function journalRoutes(c: Container) {
           response: { 200: EntryPageSchema },
         },
       },
-      async (req) => journal.list(req, actorOf(req), req.query),
+      async (req) => journal.list(req, actorOf(req), req.meta, req.query),
     );
 
     r.post(
@@ -72,7 +72,7 @@ export function journalRoutes(c: Container) {
         config: { auth: ALL_ROLES },
         schema: { tags, summary: 'One entry', params: idParams, response: { 200: EntrySchema } },
       },
-      async (req) => journal.get(actorOf(req), req.params.id),
+      async (req) => journal.get(actorOf(req), req.meta, req.params.id),
     );
 
     r.put(

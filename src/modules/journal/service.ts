@@ -6,7 +6,8 @@ import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { notFound, validationError } from '../../lib/errors.js';
 import { type Page, paginate } from '../../lib/paging.js';
 import { addDays, utcToday } from '../../lib/time.js';
-import { diffPlain, recordAudit } from '../audit/recorder.js';
+import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
+import { diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
 import type { DataKeyStore } from '../keys/data-keys.js';
 import { entryOwnerScope, mayFilterByUser } from './policy.js';
 import { createJournalRepo, type EntryRow, type EntryScope } from './repo.js';
@@ -37,6 +38,13 @@ const WRITABLE = [
   'barriers_faced',
   'barrier_count',
 ] as const;
+/** PRIVACY: what an entry in a response discloses to the read audit (names, never values). */
+const readItem = (row: Pick<EntryRow, 'id' | 'userId'>): ReadItem => ({
+  subjectUserId: row.userId,
+  resourceId: row.id,
+  fields: SEALED_FIELD_NAMES,
+});
+
 /** Recent barriers count entries dated on or after UTC today minus this many days. */
 const RECENT_DAYS = 7;
 
@@ -100,9 +108,9 @@ export function createJournalService(deps: JournalServiceDeps) {
         ...(sealedGiven ? sealEntry(cipher, dek, id, input) : {}),
         updatedAt: now(),
       });
-      await recordAudit(
-        tx,
-        { actor, meta },
+      // The response shows the whole entry: staff editing someone else's also read it.
+      await recordAudits(tx, { actor, meta }, [
+        ...readEvents(actor, RESOURCE, [readItem(after)]),
         {
           action: 'update',
           resourceType: RESOURCE,
@@ -111,13 +119,18 @@ export function createJournalService(deps: JournalServiceDeps) {
           fields: [...fields],
           changes: diffPlain(plainOf(before), plainOf(after), PLAIN_FIELDS),
         },
-      );
+      ]);
       return entryResponse(after, openEntry(cipher, dek, after), fmt);
     });
   }
 
   return {
-    async list(request: FastifyRequest, actor: Actor, query: ListQueryInput): Promise<Page<EntryResponse>> {
+    async list(
+      request: FastifyRequest,
+      actor: Actor,
+      meta: RequestMeta,
+      query: ListQueryInput,
+    ): Promise<Page<EntryResponse>> {
       const scope: EntryScope = {
         ownerId: mayFilterByUser(actor) ? userFilter(query.user) : entryOwnerScope(actor),
         dateFrom: query.date_from,
@@ -130,15 +143,21 @@ export function createJournalService(deps: JournalServiceDeps) {
         query,
         (limit, offset) => repo.page(scope, limit, offset),
         () => repo.count(scope),
-        present,
+        async (rows) => {
+          const out = await present(rows);
+          // PRIVACY: one read per other person on the page, one statement for all of them.
+          await recordReads(db, actor, meta, RESOURCE, rows.map(readItem), 'entry_ids');
+          return out;
+        },
       );
     },
 
-    async get(actor: Actor, id: number): Promise<EntryResponse> {
+    async get(actor: Actor, meta: RequestMeta, id: number): Promise<EntryResponse> {
       const row = await createJournalRepo(db).findVisible(id, entryOwnerScope(actor));
       if (!row) throw notFound();
       const [out] = await present([row]);
       if (!out) throw notFound();
+      await recordReads(db, actor, meta, RESOURCE, [readItem(row)]);
       return out;
     },
 

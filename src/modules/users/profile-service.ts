@@ -4,13 +4,15 @@ import type { DbOrTx } from '../../db/client.js';
 import { userProfiles } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { notFound } from '../../lib/errors.js';
-import { recordAudit } from '../audit/recorder.js';
+import { readEvents, recordReads } from '../audit/reads.js';
+import { recordAudits } from '../audit/recorder.js';
 import { createUserDirectory } from './directory-repo.js';
 import { parseBody } from './input.js';
 import { ProfileInput } from './profile-fields.js';
 import { writeProfile } from './profile-writer.js';
 import { userScope } from './policy.js';
 import type { ProfileRow } from './repo.js';
+import { profileReadItem } from './read-audit.js';
 import { profileResponse } from './serialize.js';
 
 /**
@@ -37,8 +39,11 @@ export function createProfileService(c: Container) {
     profileResponse(c.cipher, (await c.dataKeys.find(db, row.userId)) ?? undefined, row, c.fmt);
 
   return {
-    async get(actor: Actor, userId: number) {
-      return respond(await visibleProfile(actor, userId));
+    async get(actor: Actor, meta: RequestMeta, userId: number) {
+      const row = await visibleProfile(actor, userId);
+      const out = await respond(row);
+      await recordReads(db, actor, meta, 'profile', [profileReadItem(row.id, row.userId)]);
+      return out;
     },
 
     async update(actor: Actor, meta: RequestMeta, userId: number, body: unknown) {
@@ -47,9 +52,9 @@ export function createProfileService(c: Container) {
       const row = await db.transaction(async (tx) => {
         const written = await writeProfile(tx, c, userId, values);
         // PRIVACY: field names only; profile values are sensitive and never enter the audit log.
-        await recordAudit(
-          tx,
-          { actor, meta },
+        // The response shows the whole profile: staff editing someone else's also read it.
+        await recordAudits(tx, { actor, meta }, [
+          ...readEvents(actor, 'profile', [profileReadItem(written.row.id, userId)]),
           {
             action: 'update',
             resourceType: 'profile',
@@ -57,7 +62,7 @@ export function createProfileService(c: Container) {
             subjectUserId: userId,
             fields: written.fields,
           },
-        );
+        ]);
         return written.row;
       });
       return respond(row);

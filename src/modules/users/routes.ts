@@ -66,7 +66,7 @@ export function usersRoutes(c: Container) {
       },
       async (req, reply) => {
         const id = await accounts.create(actorOf(req), req.meta, req.body);
-        return reply.code(201).send(await users.get(actorOf(req), id));
+        return reply.code(201).send(await users.get(actorOf(req), req.meta, id));
       },
     );
 
@@ -81,7 +81,7 @@ export function usersRoutes(c: Container) {
           response: { 200: UserPageSchema },
         },
       },
-      async (req) => users.candidates(req, req.query),
+      async (req) => users.candidates(req, actorOf(req), req.meta, req.query),
     );
 
     r.get(
@@ -137,7 +137,7 @@ export function usersRoutes(c: Container) {
           response: { 200: UserSchema },
         },
       },
-      async (req) => users.get(actorOf(req), req.params.id),
+      async (req) => users.get(actorOf(req), req.meta, req.params.id),
     );
     for (const method of ['PUT', 'PATCH'] as const) {
       r.route({
@@ -168,7 +168,7 @@ export function usersRoutes(c: Container) {
           response: { 200: ProfileSchema },
         },
       },
-      async (req) => profiles.get(actorOf(req), req.params.id),
+      async (req) => profiles.get(actorOf(req), req.meta, req.params.id),
     );
     for (const method of ['PUT', 'PATCH'] as const) {
       r.route({

@@ -4,12 +4,14 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { checkEmail } from '../../lib/email.js';
 import { type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { paginate } from '../../lib/paging.js';
-import { diffPlain, recordAudit } from '../audit/recorder.js';
+import { readEvents, recordReads } from '../audit/reads.js';
+import { type AuditEvent, diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
 import { createUserDirectory, type UserListFilter } from './directory-repo.js';
 import { parseBody, PatchUserInput, PutUserInput, type UserListFilters } from './input.js';
 import { canChangeRole, canModifyUser, demotesSuperuser, userScope } from './policy.js';
 import { createUserRepo } from './repo.js';
 import type { UserResponse } from './serialize.js';
+import { userReadItem } from './read-audit.js';
 
 const ROLE_CHANGE_DENIED = 'You do not have permission to change roles.';
 const LAST_SUPERUSER = 'Cannot remove the last active superuser.';
@@ -22,6 +24,13 @@ export function createUsersService(c: Container) {
   const present = async (userId: number): Promise<UserResponse> => {
     const user = await c.users.one(db, userId);
     if (!user) throw notFound();
+    return user;
+  };
+
+  /** PRIVACY: a U object of someone else is a read of their data (privacy.md §6). */
+  const presentAudited = async (actor: Actor, meta: RequestMeta, userId: number) => {
+    const user = await present(userId);
+    await recordReads(db, actor, meta, 'user', [userReadItem(user)]);
     return user;
   };
 
@@ -47,29 +56,32 @@ export function createUsersService(c: Container) {
       const idNumber = q.id_number?.replace(/\s+/g, '');
       if (idNumber) filter.idNumberIndex = c.cipher.blindIndex(idNumber);
       const result = await page(request, q, filter);
+      // PRIVACY: one read per other user on the page, and the lookup by ID number (a read of
+      // sensitive data; the value itself is not logged), in one statement.
+      const events: AuditEvent[] = readEvents(actor, 'user', result.results.map(userReadItem), 'user_ids');
       if (idNumber) {
-        // PRIVACY: a lookup by ID number is a read of sensitive data; the value itself is not logged.
-        await recordAudit(
-          db,
-          { actor, meta },
-          {
-            action: 'read',
-            resourceType: 'user',
-            metadata: { search: 'id_number', matches: result.count },
-          },
-        );
+        events.push({
+          action: 'read',
+          resourceType: 'user',
+          metadata: { search: 'id_number', matches: result.count },
+        });
       }
+      await recordAudits(db, { actor, meta }, events);
       return result;
     },
 
     /** `GET users/candidates/` (staff): every candidate, active or not. */
-    candidates: (request: FastifyRequest, query: unknown) => page(request, query, { role: 'candidate' }),
+    async candidates(request: FastifyRequest, actor: Actor, meta: RequestMeta, query: unknown) {
+      const result = await page(request, query, { role: 'candidate' });
+      await recordReads(db, actor, meta, 'user', result.results.map(userReadItem), 'user_ids');
+      return result;
+    },
 
     /** `GET users/<id>/`: candidates only themselves (others 404), staff anyone. */
-    async get(actor: Actor, id: number): Promise<UserResponse> {
+    async get(actor: Actor, meta: RequestMeta, id: number): Promise<UserResponse> {
       const user = await createUserDirectory(db).findVisible(id, userScope(actor));
       if (!user) throw notFound();
-      return present(user.id);
+      return presentAudited(actor, meta, user.id);
     },
 
     me: (actor: Actor) => present(actor.userId),
@@ -137,7 +149,7 @@ export function createUsersService(c: Container) {
       });
       // After commit: the target's live sessions act with the new role from their next request.
       if (roleChange) await c.sessionState.refreshUser(target.id);
-      return present(target.id);
+      return presentAudited(actor, meta, target.id);
     },
   };
 }
