@@ -1,9 +1,130 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Container } from '../../container.js';
+import { ID_PARAM, idParams } from '../../lib/validation.js';
+import { ALL_ROLES, actorOf } from '../../plugins/auth.js';
+import {
+  createExportService,
+  exportWorkIdle,
+  kickExportProcessing,
+  type ExportFile,
+} from './export-service.js';
 
-/** Routes of this part of the POPIA API (spec privacy.md), under /popia/. */
-export function exportRoutes(_c: Container) {
-  return async (_app: FastifyInstance) => {
-    // filled in by the implementation
+/** Keys of an export job, in the contract's order (spec privacy.md §3). */
+const ExportJobSchema = z.object({
+  id: z.number(),
+  requested_at: z.string(),
+  status: z.enum(['pending', 'processing', 'completed', 'failed']),
+  status_display: z.string(),
+  completed_at: z.string().nullable(),
+  download_count: z.number(),
+  expires_at: z.string().nullable(),
+});
+const ExportJobPageSchema = z.object({
+  count: z.number(),
+  next: z.string().nullable(),
+  previous: z.string().nullable(),
+  results: z.array(ExportJobSchema),
+});
+const PageQuery = z.looseObject({ page: z.unknown().optional(), page_size: z.unknown().optional() });
+const DownloadQuery = z.looseObject({ token: z.string().max(200).optional() });
+
+/** The export file: JSON text as built (2-space indent), as an attachment. */
+function sendFile(reply: FastifyReply, file: ExportFile) {
+  return reply
+    .header('content-disposition', `attachment; filename="${file.filename}"`)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(file.body);
+}
+
+/** Data export routes (spec privacy.md §3), under /popia/: declare, validate, delegate. */
+export function exportRoutes(c: Container) {
+  const exports = createExportService(c);
+  return async (app: FastifyInstance) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const tags = ['popia'];
+
+    // Background builds started by POST finish before the container closes.
+    app.addHook('onClose', async () => {
+      await exportWorkIdle(c);
+    });
+
+    r.get(
+      '/popia/data-export/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'Download all of your data now (JSON attachment)',
+          produces: ['application/json'],
+        },
+      },
+      async (req, reply) => sendFile(reply, await exports.exportNow(actorOf(req), req.meta)),
+    );
+
+    r.post(
+      '/popia/data-export/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'Request an export; it is built in the background and e-mailed as a link',
+          response: { 202: ExportJobSchema },
+        },
+      },
+      async (req, reply) => {
+        const job = await exports.request(actorOf(req), req.meta);
+        kickExportProcessing(c);
+        return reply.code(202).send(job);
+      },
+    );
+
+    r.get(
+      '/popia/data-export/requests/',
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'Your export requests, newest first',
+          querystring: PageQuery,
+          response: { 200: ExportJobPageSchema },
+        },
+      },
+      async (req) => exports.list(req, actorOf(req), req.query),
+    );
+
+    r.get(
+      `/popia/data-export/${ID_PARAM}/`,
+      {
+        config: { auth: ALL_ROLES },
+        schema: {
+          tags,
+          summary: 'One of your export requests',
+          params: idParams,
+          response: { 200: ExportJobSchema },
+        },
+      },
+      async (req) => exports.get(actorOf(req), req.params.id),
+    );
+
+    // Public so the e-mailed link works without signing in; the service admits the owner's access
+    // token or the single-use download token, and answers 404 to everyone else.
+    r.get(
+      `/popia/data-export/${ID_PARAM}/download/`,
+      {
+        config: { auth: 'public' },
+        schema: {
+          tags,
+          summary: 'Download a completed export (owner, or once with the e-mailed token)',
+          params: idParams,
+          querystring: DownloadQuery,
+          produces: ['application/json'],
+        },
+      },
+      async (req, reply) =>
+        sendFile(reply, await exports.download(req.actor, req.meta, req.params.id, req.query.token)),
+    );
   };
 }
