@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import type { RequestMeta } from '../../lib/actor.js';
 import { recordAudit } from '../audit/recorder.js';
 import type { Mailer } from '../mail/mailer.js';
+import { cancelInactivitySchedule } from '../privacy/retention-service.js';
 import { createUserRepo, type UserRow } from '../users/repo.js';
 import type { UserReader } from '../users/reader.js';
 import type { Lockout } from './lockout.js';
@@ -30,6 +31,8 @@ export function createLoginCompletion(deps: {
     const at = now();
     const opened = await db.transaction(async (tx) => {
       await createUserRepo(tx).update(user.id, { lastLogin: at });
+      // A sign-in proves activity: a pending inactivity deletion is called off (privacy.md §5).
+      await cancelInactivitySchedule(tx, user.id, { actor: { userId: user.id, role: user.role }, meta });
       const result = await sessions.open(tx, user.id, meta);
       await recordAudit(
         tx,
