@@ -1,4 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import { rawDump as dumpAll } from './helpers/dump.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILE_FIELDS } from '../src/db/schema.js';
 import { currentTotp } from '../src/modules/auth/totp.js';
@@ -70,30 +71,7 @@ function phoneVariants(input: string, stored: string): string[] {
   return [input, input.replace(/[ -]/g, ''), stored, national, nine, spaced, spaced.replace(/ /g, '-')];
 }
 
-/** Raw SQL rows (PGlite and node-postgres results both carry `rows`). */
-async function rows<T>(query: SQL): Promise<T[]> {
-  const result: unknown = await t.c.db.execute(query);
-  return (result as { rows: T[] }).rows;
-}
-
-/** Every row of every table of the public schema: table name → its rows, one JSON line each. */
-async function rawDump(): Promise<Map<string, string>> {
-  const tables = await rows<{ table_name: string }>(
-    sql`select table_name from information_schema.tables where table_schema = 'public'`,
-  );
-  const out = new Map<string, string>();
-  const text = (_k: string, v: unknown): unknown => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Uint8Array)
-      return `${Buffer.from(v).toString('hex')} ${Buffer.from(v).toString('latin1')}`;
-    return v;
-  };
-  for (const { table_name: name } of tables) {
-    const all = await rows<Record<string, unknown>>(sql`select * from ${sql.identifier(name)}`);
-    out.set(name, all.map((r) => JSON.stringify(r, text)).join('\n'));
-  }
-  return out;
-}
+const rawDump = () => dumpAll(t.c.db);
 
 interface Seeded {
   submissionId: number;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rawDump as dumpAll, rawRows } from './helpers/dump.js';
 import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldAad } from '../src/lib/crypto/field-cipher.js';
@@ -50,29 +51,8 @@ const review = (id: number, token: string, payload: unknown) =>
 const cancel = (id: number, token: string) => post(`/api/popia/deletion-requests/${id}/cancel/`, token, {});
 const execute = (id: number, token: string) => post(`/api/popia/deletion-requests/${id}/execute/`, token, {});
 
-async function rows<T = Json>(query: SQL): Promise<T[]> {
-  const result: unknown = await t.c.db.execute(query);
-  return (result as { rows: T[] }).rows;
-}
-
-/** Every row of every table of the public schema: table name → its rows as JSON lines. */
-async function rawDump(): Promise<Map<string, string>> {
-  const tables = await rows<{ table_name: string }>(
-    sql`select table_name from information_schema.tables where table_schema = 'public'`,
-  );
-  const out = new Map<string, string>();
-  const text = (_k: string, v: unknown): unknown => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Uint8Array)
-      return `${Buffer.from(v).toString('hex')} ${Buffer.from(v).toString('latin1')}`;
-    return v;
-  };
-  for (const { table_name: name } of tables) {
-    const all = await rows(sql`select * from ${sql.identifier(name)}`);
-    out.set(name, all.map((r) => JSON.stringify(r, text)).join('\n'));
-  }
-  return out;
-}
+const rows = <T = Record<string, unknown>>(query: SQL) => rawRows<T>(t.c.db, query);
+const rawDump = () => dumpAll(t.c.db);
 
 const REQUEST_KEYS = [
   'id',
