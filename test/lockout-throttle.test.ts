@@ -280,3 +280,20 @@ describe('throttles', () => {
     }
   });
 });
+
+describe('security events', () => {
+  it('failed logins and the lock they cause are in the audit log, without the password', async () => {
+    const email = uniqueEmail('audited');
+    for (let i = 0; i < 5; i += 1) await post('/api/auth/login/', { email, password: WRONG }, nextIp());
+    const { auditLog } = await import('../src/db/schema.js');
+    const { inArray } = await import('drizzle-orm');
+    const rows = await t.c.db
+      .select()
+      .from(auditLog)
+      .where(inArray(auditLog.action, ['login_failed', 'login_locked']));
+    const locked = rows.filter((r) => r.action === 'login_locked');
+    expect(rows.filter((r) => r.action === 'login_failed').length).toBeGreaterThanOrEqual(5);
+    expect(locked.some((r) => JSON.stringify(r.metadata).includes('account'))).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain(WRONG);
+  });
+});

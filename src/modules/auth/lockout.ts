@@ -71,17 +71,23 @@ export function createLockout(config: Config, makeLimiter: LimiterFactory, event
       }
     },
     /** Counts a wrong password or 2FA code; reports a lock the moment it starts (once). */
-    async recordFailure(email: string, ip: string | null): Promise<void> {
+    async recordFailure(email: string, ip: string | null): Promise<('account' | 'address')[]> {
       const key = emailKey(email);
       const [accountJustLocked, addressJustLocked] = await Promise.all([
         fail(account, key),
         ip ? fail(address, ip) : Promise.resolve(false),
         ip ? captcha.consume(`${ip}|${key}`).catch(() => undefined) : Promise.resolve(undefined),
       ]);
-      if (accountJustLocked && (await account.get(key))?.consumedPoints === threshold)
+      const locked: ('account' | 'address')[] = [];
+      if (accountJustLocked && (await account.get(key))?.consumedPoints === threshold) {
         events.onLocked('account', email);
-      if (addressJustLocked && ip && (await address.get(ip))?.consumedPoints === ipThreshold)
+        locked.push('account');
+      }
+      if (addressJustLocked && ip && (await address.get(ip))?.consumedPoints === ipThreshold) {
         events.onLocked('address', ip);
+        locked.push('address');
+      }
+      return locked;
     },
     async recordSuccess(email: string): Promise<void> {
       await account.delete(emailKey(email));

@@ -4,7 +4,7 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { ApiError, badRequest, validationError } from '../../lib/errors.js';
 import { charCount, escapeText } from '../../lib/escape.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
-import { recordAudit } from '../audit/recorder.js';
+import { recordAudit, recordAudits } from '../audit/recorder.js';
 import type { DataKeyStore } from '../keys/data-keys.js';
 import type { Mailer } from '../mail/mailer.js';
 import { createUserRepo, type UserRow } from '../users/repo.js';
@@ -171,19 +171,19 @@ export function createAuthService(deps: AuthServiceDeps) {
       // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
       const check = await hasher.verify(password, user?.password);
       if (!user || !check.ok || !user.isActive) {
-        await lockout.recordFailure(checked.value, meta.ip);
-        await recordAudit(
-          db,
-          { actor: null, meta },
-          {
-            action: 'login_failed',
-            resourceType: 'user',
-            resourceId: user?.id ?? null,
-            subjectUserId: user?.id ?? null,
-            outcome: 'failure',
-            reason: !user ? 'unknown_email' : !check.ok ? 'wrong_password' : 'inactive',
-          },
-        );
+        const locked = await lockout.recordFailure(checked.value, meta.ip);
+        const subject = {
+          resourceType: 'user',
+          resourceId: user?.id ?? null,
+          subjectUserId: user?.id ?? null,
+        };
+        const reason = !user ? 'unknown_email' : !check.ok ? 'wrong_password' : 'inactive';
+        await recordAudits(db, { actor: null, meta }, [
+          { action: 'login_failed', ...subject, outcome: 'failure', reason },
+          ...(locked.length
+            ? [{ action: 'login_locked', ...subject, outcome: 'denied' as const, metadata: { locked } }]
+            : []),
+        ]);
         throw INVALID_CREDENTIALS();
       }
       if (check.needsRehash) {
