@@ -104,7 +104,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
 
   registerErrorHandling(app);
   registerAccessLog(app);
-  registerRequestContext(app, config.trustedProxies);
+  registerRequestContext(app, config.trustedProxies, config.allowedHosts);
   registerSecurityHeaders(app, config);
   await app.register(cors, {
     origin: config.corsOrigins,

@@ -184,3 +184,33 @@ describe('OpenAPI', () => {
     expect(ui.headers['content-type']).toMatch(/text\/html/);
   });
 });
+
+describe('ALLOWED_HOSTS', () => {
+  it('refuses a Host outside the list and accepts listed names and subdomains', async () => {
+    const { hostAllowed } = await import('../src/plugins/request-context.js');
+    expect(hostAllowed('api.pss.example.org:443', ['.pss.example.org'])).toBe(true);
+    expect(hostAllowed('pss.example.org', ['.pss.example.org'])).toBe(true);
+    expect(hostAllowed('evil.example.com', ['.pss.example.org', 'localhost'])).toBe(false);
+    expect(hostAllowed('anything', [])).toBe(true);
+    const strict = await (
+      await import('./helpers/app.js')
+    ).createTestApp({ ALLOWED_HOSTS: 'api.pss.example.org' });
+    try {
+      const bad = await strict.request({
+        method: 'GET',
+        url: '/api/',
+        headers: { host: 'evil.example.com' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: 'bad_request', detail: 'Invalid request' });
+      const ok = await strict.request({
+        method: 'GET',
+        url: '/api/',
+        headers: { host: 'api.pss.example.org' },
+      });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -23,7 +23,27 @@ declare module 'fastify' {
   }
 }
 
-export function registerRequestContext(app: FastifyInstance, trustedProxies: string[]): void {
+/**
+ * `ALLOWED_HOSTS` as Django: exact names, `.example.org` for a domain and its subdomains, `*` for any;
+ * an empty list allows any host.
+ */
+export function hostAllowed(host: string | undefined, allowed: string[]): boolean {
+  if (allowed.length === 0 || allowed.includes('*')) return true;
+  const name = (host ?? '')
+    .toLowerCase()
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
+  return allowed.some((entry) => {
+    const e = entry.toLowerCase();
+    return e.startsWith('.') ? name === e.slice(1) || name.endsWith(e) : name === e;
+  });
+}
+
+export function registerRequestContext(
+  app: FastifyInstance,
+  trustedProxies: string[],
+  allowedHosts: string[] = [],
+): void {
   const clientIp = createClientIpResolver(trustedProxies);
   const trusted = createProxyTrust(trustedProxies);
   app.decorateRequest('meta', null as unknown as RequestMeta);
@@ -37,6 +57,9 @@ export function registerRequestContext(app: FastifyInstance, trustedProxies: str
       requestId: request.id,
     };
     request.origin = originOf(request.headers, trusted(request.socket.remoteAddress));
+    if (!hostAllowed(request.headers.host, allowedHosts)) {
+      return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
+    }
     for (const value of Object.values(request.headers)) {
       const values = Array.isArray(value) ? value : [value ?? ''];
       if (values.some((v) => v.length > MAX_HEADER_VALUE || /[\0\r\n]/.test(v))) {
