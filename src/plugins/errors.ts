@@ -27,6 +27,35 @@ export function sendError(reply: FastifyReply, err: ApiError, errorId = newError
   return reply.code(err.status).type('application/json; charset=utf-8').send(body);
 }
 
+/**
+ * PRIVACY: driver errors carry the failed query's parameters (e-mail addresses, ciphertexts); the log
+ * keeps the error's kind, code, constraint and the message without them, plus the stack.
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  const e = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    constraint?: string;
+    stack?: string;
+    cause?: unknown;
+  };
+  const strip = (text: string | undefined) => (text ?? '').split(/\nparams:/)[0]?.slice(0, 2000);
+  const cause = e.cause as { code?: string; constraint?: string; message?: string } | undefined;
+  return {
+    type: e.name,
+    message: strip(e.message),
+    code: e.code ?? cause?.code,
+    constraint: e.constraint ?? cause?.constraint,
+    cause: cause?.message ? strip(cause.message) : undefined,
+    stack: (e.stack ?? '')
+      .split('\n')
+      .filter((l) => l.trimStart().startsWith('at '))
+      .slice(0, 12)
+      .join('\n'),
+  };
+}
+
 function withErrorKey(err: ApiError): ApiError {
   return new ApiError(
     err.status,
@@ -107,7 +136,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (mapped) return sendError(reply, mapped);
     const errorId = newErrorId();
     // SECURITY: the cause goes to the log only, tagged with the id the client sees.
-    request.log.error({ err: error, error_id: errorId }, 'unhandled error');
+    request.log.error({ err: loggableError(error), error_id: errorId }, 'unhandled error');
     return sendError(
       reply,
       new ApiError(500, 'server_error', 'An unexpected error occurred. Please try again later.'),
