@@ -104,7 +104,11 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
 
   registerErrorHandling(app);
   registerAccessLog(app);
-  registerRequestContext(app, config.trustedProxies, config.allowedHosts);
+  registerRequestContext(app, {
+    trustedProxies: config.trustedProxies,
+    allowedHosts: config.allowedHosts,
+    sslRedirect: config.sslRedirect,
+  });
   registerSecurityHeaders(app, config);
   await app.register(cors, {
     origin: config.corsOrigins,

@@ -214,3 +214,27 @@ describe('ALLOWED_HOSTS', () => {
     }
   });
 });
+
+describe('SECURE_SSL_REDIRECT', () => {
+  it('sends plain-HTTP requests to https, except health probes; https via a trusted proxy passes', async () => {
+    const secure = await (await import('./helpers/app.js')).createTestApp({ SECURE_SSL_REDIRECT: 'true' });
+    try {
+      const plain = await secure.request({
+        method: 'GET',
+        url: '/api/?x=1',
+        headers: { host: 'api.example.org' },
+      });
+      expect(plain.statusCode).toBe(301);
+      expect(plain.headers.location).toBe('https://api.example.org/api/?x=1');
+      expect((await secure.request({ method: 'GET', url: '/health/' })).statusCode).toBe(200);
+      const proxied = await secure.request({
+        method: 'GET',
+        url: '/api/',
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(proxied.statusCode).toBe(200);
+    } finally {
+      await secure.close();
+    }
+  });
+});

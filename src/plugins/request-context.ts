@@ -39,11 +39,15 @@ export function hostAllowed(host: string | undefined, allowed: string[]): boolea
   });
 }
 
-export function registerRequestContext(
-  app: FastifyInstance,
-  trustedProxies: string[],
-  allowedHosts: string[] = [],
-): void {
+export interface RequestContextOptions {
+  trustedProxies: string[];
+  allowedHosts: string[];
+  /** SECURE_SSL_REDIRECT: plain-HTTP requests are sent to https (health probes exempt). */
+  sslRedirect: boolean;
+}
+
+export function registerRequestContext(app: FastifyInstance, opts: RequestContextOptions): void {
+  const { trustedProxies, allowedHosts, sslRedirect } = opts;
   const clientIp = createClientIpResolver(trustedProxies);
   const trusted = createProxyTrust(trustedProxies);
   app.decorateRequest('meta', null as unknown as RequestMeta);
@@ -57,6 +61,12 @@ export function registerRequestContext(
       requestId: request.id,
     };
     request.origin = originOf(request.headers, trusted(request.socket.remoteAddress));
+    if (sslRedirect && request.origin.startsWith('http://') && !request.url.startsWith('/health/')) {
+      return reply
+        .code(301)
+        .header('location', `https://${request.origin.slice('http://'.length)}${request.url}`)
+        .send();
+    }
     if (!hostAllowed(request.headers.host, allowedHosts)) {
       return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
     }
