@@ -4,6 +4,7 @@ import type { CliCommands } from './cli/types.js';
 import { createContainer, type Container } from './container.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
 import { auditCommands } from './modules/audit/cli.js';
+import { authCommands } from './modules/auth/cli.js';
 import { keyCommands } from './modules/keys/cli.js';
 import { exportCommands } from './modules/privacy/export-cli.js';
 import { policyCommands } from './modules/privacy/policy-cli.js';
@@ -13,6 +14,7 @@ import { retentionCommands } from './modules/privacy/retention-cli.js';
 const commands: CliCommands = {
   ...coreCommands,
   ...auditCommands,
+  ...authCommands,
   ...keyCommands,
   ...policyCommands,
   ...exportCommands,
