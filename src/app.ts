@@ -22,6 +22,7 @@ import { policyRoutes } from './modules/privacy/policy-routes.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { registerMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFrom } from './plugins/request-context.js';
@@ -133,8 +134,9 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     idleTimeoutSeconds: config.jwt.idleTimeout,
     touchSession: c.touchSession,
   });
-  registerRateLimits(app, config.rateLimits, c.makeLimiter);
+  registerRateLimits(app, config.rateLimits, c.makeLimiter, c.metrics.limited);
   registerNotFound(app);
+  registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });
   await registerOpenApi(app);
 
   await app.register(

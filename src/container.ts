@@ -7,6 +7,7 @@ import { createFieldCipher } from './lib/crypto/field-cipher.js';
 import { createMemoryStore, createRedisClient, createRedisStore, type KeyValueStore } from './lib/kv.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
 import { createTimestampFormatter } from './lib/time.js';
+import { createMetrics } from './plugins/metrics.js';
 import { createLimiterFactory } from './lib/limiter.js';
 import { createCaptcha } from './modules/auth/captcha.js';
 import { createLockout } from './modules/auth/lockout.js';
@@ -58,6 +59,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     }));
   if (opts.migrate !== false) await runMigrations(database);
   const { db } = database;
+  const metrics = createMetrics({ pool: database.pool });
 
   let redis: Redis | undefined;
   let kv: KeyValueStore;
@@ -81,10 +83,11 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
   const users = createUserReader({ cipher, dataKeys, fmt });
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const mailer = createMailer(config, logger);
+  const mailer = createMailer(config, logger, metrics.email);
   const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: opts.redisPrefix });
   const lockout = createLockout(config, makeLimiter, {
     onLocked: (kind, target) => {
+      metrics.lockouts.inc();
       logger.warn({ kind }, 'sign-in locked after repeated failures');
       mailer.notifyAdmin('lockout_alert', {
         kind,
@@ -110,6 +113,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     completeLogin,
     mailer,
     now,
+    onLoginOutcome: metrics.login,
   });
   const twoFactor = createTwoFactorService({
     db,
@@ -155,6 +159,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     sessions,
     users,
     auth,
+    metrics,
     twoFactor,
     passwords,
     sessionAdmin,

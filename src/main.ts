@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   }
   logger.info({ outcome: await ensurePrivacyPolicy(container) }, 'privacy policy');
   const app = await buildApp(container, { logger });
-  const scheduler = createScheduler(container.kv, scheduledJobs(container), logger);
+  const scheduler = createScheduler(container.kv, scheduledJobs(container), logger, container.metrics.job);
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await scheduler.stop();

@@ -18,19 +18,30 @@ interface Logger {
   error(obj: object, msg: string): void;
 }
 
-export function createScheduler(kv: KeyValueStore, jobs: ScheduledJob[], logger: Logger) {
+export function createScheduler(
+  kv: KeyValueStore,
+  jobs: ScheduledJob[],
+  logger: Logger,
+  /** Called once per attempt (metrics `jobs_total`); `skipped`: another instance holds the slot. */
+  onOutcome: (job: string, outcome: 'success' | 'failure' | 'skipped') => void = () => undefined,
+) {
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<void>>();
 
   async function runOnce(job: ScheduledJob): Promise<'ran' | 'skipped'> {
     const slotSeconds = Math.max(1, Math.floor(job.everyMs / 1000) - 1);
-    if (!(await kv.setIfAbsent(`job:${job.name}`, String(process.pid), slotSeconds))) return 'skipped';
+    if (!(await kv.setIfAbsent(`job:${job.name}`, String(process.pid), slotSeconds))) {
+      onOutcome(job.name, 'skipped');
+      return 'skipped';
+    }
     const started = Date.now();
     try {
       const result = await job.run();
       logger.info({ job: job.name, ms: Date.now() - started, ...(result ?? {}) }, 'job finished');
+      onOutcome(job.name, 'success');
     } catch (err) {
       logger.error({ job: job.name, err: (err as Error).message }, 'job failed');
+      onOutcome(job.name, 'failure');
     }
     return 'ran';
   }

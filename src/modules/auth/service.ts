@@ -18,6 +18,7 @@ import {
   passwordLengthError,
   policyErrors,
 } from './credentials.js';
+import { loginOutcomeOf, type LoginOutcome } from '../../plugins/metrics.js';
 import type { Captcha } from './captcha.js';
 import type { Lockout } from './lockout.js';
 import type { LoginCompletion } from './login-completion.js';
@@ -40,6 +41,8 @@ export interface AuthServiceDeps {
   completeLogin: LoginCompletion;
   mailer: Mailer;
   now: () => Date;
+  /** Counts login outcomes (metrics). */
+  onLoginOutcome?: (outcome: LoginOutcome) => void;
 }
 
 const INVALID_CREDENTIALS = () => new ApiError(401, 'invalid_credentials', 'Invalid email or password');
@@ -156,6 +159,17 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     async login(body: Record<string, unknown>, meta: RequestMeta): Promise<LoginResult> {
+      try {
+        const result = await this.attemptLogin(body, meta);
+        deps.onLoginOutcome?.(result.kind === '2fa' ? '2fa_required' : 'success');
+        return result;
+      } catch (err) {
+        deps.onLoginOutcome?.(loginOutcomeOf(err));
+        throw err;
+      }
+    },
+
+    async attemptLogin(body: Record<string, unknown>, meta: RequestMeta): Promise<LoginResult> {
       const email = asText(body.email);
       const password = asText(body.password);
       const missing = missingCredentials(email, password);

@@ -24,7 +24,12 @@ interface Logger {
   error(obj: object, msg: string): void;
 }
 
-export function createMailer(config: Config, logger: Logger) {
+export function createMailer(
+  config: Config,
+  logger: Logger,
+  /** Called once per message when it is delivered or given up (metrics `emails_total`). */
+  onOutcome: (template: TemplateName, outcome: 'sent' | 'failed') => void = () => undefined,
+) {
   const { email } = config;
   const sent: SentMail[] = [];
   const smtp: Transporter | null =
@@ -72,10 +77,12 @@ export function createMailer(config: Config, logger: Logger) {
       try {
         await deliver(mail);
         counters.sent += 1;
+        onOutcome(mail.template, 'sent');
         return;
       } catch (err) {
         if (tryNo >= email.maxRetries) {
           counters.failed += 1;
+          onOutcome(mail.template, 'failed');
           // PRIVACY: the template name identifies the message; the address and body stay out of logs.
           logger.error({ template: mail.template, err: (err as Error).message }, 'e-mail could not be sent');
           return;

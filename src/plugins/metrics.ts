@@ -1,0 +1,207 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RateScope } from '../config.js';
+import { ApiError } from '../lib/errors.js';
+
+/**
+ * Prometheus metrics (spec operations.md §5, domain.md §6). Each container owns its own registry, never
+ * prom-client's global one: tests build many apps in one process, and metric names may be registered
+ * once per registry only.
+ * PRIVACY: every label value comes from a bounded set (route PATTERN, method, status, scope, template,
+ * job name, outcome); never a raw URL, an id or an e-mail address.
+ */
+export type LoginOutcome =
+  | 'success'
+  | '2fa_required'
+  | '2fa_setup_required'
+  | 'invalid_credentials'
+  | 'locked'
+  | 'captcha_required'
+  | 'invalid_input'
+  | 'error';
+const LOGIN_ERROR_OUTCOMES: Record<string, LoginOutcome> = {
+  invalid_credentials: 'invalid_credentials',
+  locked_out: 'locked',
+  captcha_required: 'captcha_required',
+  '2fa_setup_required': '2fa_setup_required',
+  validation_error: 'invalid_input',
+};
+
+/** The outcome label of a sign-in that ended with this error. */
+export function loginOutcomeOf(err: unknown): LoginOutcome {
+  return (err instanceof ApiError && LOGIN_ERROR_OUTCOMES[err.code]) || 'error';
+}
+
+export type JobOutcome = 'success' | 'failure' | 'skipped';
+export type EmailOutcome = 'sent' | 'failed';
+
+export interface MetricsOptions {
+  /** The PostgreSQL pool (absent with PGlite): exported as `db_pool_connections{state}`. */
+  pool?: pg.Pool | undefined;
+  /** Process metrics (CPU, memory, event loop, GC); default true. */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(opts: MetricsOptions = {}) {
+  const registry = new Registry();
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const logins = new Counter({
+    name: 'auth_logins_total',
+    help: 'Sign-in attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const lockouts = new Counter({
+    name: 'auth_lockouts_total',
+    help: 'Sign-in lock-outs started after repeated failures (account or address)',
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'rate_limited_total',
+    help: 'Requests refused with 429 by throttle scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: 'jobs_total',
+    help: 'Scheduled job runs by job and outcome (skipped: another instance held the slot)',
+    labelNames: ['job', 'outcome'] as const,
+    registers: [registry],
+  });
+  const emails = new Counter({
+    name: 'emails_total',
+    help: 'E-mails by template and outcome (failed: given up after the retries)',
+    labelNames: ['template', 'outcome'] as const,
+    registers: [registry],
+  });
+
+  const pool = opts.pool;
+  if (pool) {
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'PostgreSQL pool connections by state',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  }
+
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    logins,
+    lockouts,
+    rateLimited,
+    jobs,
+    emails,
+    /** Typed shorthands, safe to pass unbound as the callbacks other modules take. */
+    login: (outcome: LoginOutcome): void => {
+      logins.inc({ outcome });
+    },
+    limited: (scope: RateScope): void => {
+      rateLimited.inc({ scope });
+    },
+    job: (job: string, outcome: JobOutcome): void => {
+      jobs.inc({ job, outcome });
+    },
+    email: (template: string, outcome: EmailOutcome): void => {
+      emails.inc({ template, outcome });
+    },
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Methods Fastify routes; anything else is one label value, so a client cannot grow the series. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export const METRICS_PATH = '/metrics';
+
+export interface RegisterMetricsOptions {
+  /** METRICS_TOKEN: when set, scrapes need `Authorization: Bearer <token>`. */
+  token: string | undefined;
+  /** The container's instance; a fresh one when omitted. */
+  metrics?: Metrics;
+}
+
+/**
+ * The route pattern without its parameters' regular expressions: `/api/journal/:id(^\\d{1,15}$)/` is
+ * labelled `/api/journal/:id/`. Patterns are few and fixed, so the result is cached.
+ */
+const routeLabels = new Map<string, string>();
+export function routeLabel(url: string | undefined): string {
+  if (url === undefined) return 'unmatched';
+  let label = routeLabels.get(url);
+  if (label === undefined) {
+    label = url.replace(/(:[A-Za-z_][A-Za-z0-9_]*)\([^)]*\)/g, '$1');
+    routeLabels.set(url, label);
+  }
+  return label;
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
+/**
+ * Counts every response and serves `GET /metrics` (exactly, no trailing slash). Call it on the root
+ * instance (not inside `app.register`) so that the hook sees every route.
+ */
+export function registerMetrics(app: FastifyInstance, opts: RegisterMetricsOptions): Metrics {
+  const metrics = opts.metrics ?? createMetrics();
+  // SECURITY: compare fixed-length digests so that neither the content nor the length of the token leaks.
+  const expected = opts.token ? digest(opts.token) : null;
+
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      method: METHODS.has(request.method) ? request.method : 'OTHER',
+      // PRIVACY: the route pattern (`/api/journal/:id/`), never the URL with its ids or query.
+      route: routeLabel(request.routeOptions.url),
+      status: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get(
+    METRICS_PATH,
+    { config: { auth: 'public-ignore-token', rateLimit: false }, schema: { hide: true } },
+    async (request, reply) => {
+      if (expected) {
+        const given = bearerToken(request);
+        if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+          throw new ApiError(401, 'not_authenticated', 'Authentication required', undefined, undefined, {
+            'www-authenticate': 'Bearer realm="metrics"',
+          });
+        }
+      }
+      const body = await metrics.registry.metrics();
+      return reply.header('cache-control', 'no-store').type(metrics.registry.contentType).send(body);
+    },
+  );
+  return metrics;
+}
