@@ -84,7 +84,9 @@ export function createMailer(
           counters.failed += 1;
           onOutcome(mail.template, 'failed');
           // PRIVACY: the template name identifies the message; the address and body stay out of logs.
-          logger.error({ template: mail.template, err: (err as Error).message }, 'e-mail could not be sent');
+          // SMTP errors quote the recipient: addresses are masked before logging.
+          const reason = (err as Error).message.replace(/[^\s<>"']+@[^\s<>"']+/g, '[address]').slice(0, 500);
+          logger.error({ template: mail.template, err: reason }, 'e-mail could not be sent');
           return;
         }
         await new Promise((r) => setTimeout(r, email.retryDelaySeconds * 1000 * 2 ** tryNo));
