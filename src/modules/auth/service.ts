@@ -106,6 +106,73 @@ export function createAuthService(deps: AuthServiceDeps) {
     return user;
   }
 
+  async function attemptLogin(body: Record<string, unknown>, meta: RequestMeta): Promise<LoginResult> {
+    const email = asText(body.email);
+    const password = asText(body.password);
+    const missing = missingCredentials(email, password);
+    if (missing) throw validationError(missing, 'Email and password are required');
+    const checked = emailErrors(email, config.allowedEmailDomains);
+    if ('errors' in checked) throw validationError(checked.errors, 'Invalid email');
+    if (charCount(password) > 128) {
+      throw validationError({ password: [passwordLengthError(password) ?? ''] }, 'Invalid password');
+    }
+    await lockout.assertNotLocked(checked.value, meta.ip);
+    await captcha.check(checked.value, meta.ip, body.captcha_token, 'login');
+    const user = await createUserRepo(db).findByEmail(checked.value);
+    // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
+    const check = await hasher.verify(password, user?.password);
+    if (!user || !check.ok || !user.isActive) {
+      const locked = await lockout.recordFailure(checked.value, meta.ip);
+      const subject = {
+        resourceType: 'user',
+        resourceId: user?.id ?? null,
+        subjectUserId: user?.id ?? null,
+      };
+      const reason = !user ? 'unknown_email' : !check.ok ? 'wrong_password' : 'inactive';
+      await recordAudits(db, { actor: null, meta }, [
+        { action: 'login_failed', ...subject, outcome: 'failure', reason },
+        ...(locked.length
+          ? [{ action: 'login_locked', ...subject, outcome: 'denied' as const, metadata: { locked } }]
+          : []),
+      ]);
+      throw INVALID_CREDENTIALS();
+    }
+    if (check.needsRehash) {
+      await createUserRepo(db).update(user.id, { password: await hasher.hash(password) });
+    }
+    if (user.totpEnabled) {
+      await pending2fa.start(user);
+      await recordAudit(
+        db,
+        { actor: null, meta },
+        {
+          action: '2fa_challenge',
+          resourceType: 'user',
+          resourceId: user.id,
+          subjectUserId: user.id,
+        },
+      );
+      return {
+        kind: '2fa',
+        body: {
+          requires_2fa: true,
+          email: user.email,
+          message: 'Please enter your 2FA authentication code',
+        },
+      };
+    }
+    if (user.role !== 'candidate') {
+      const setup = await tokens.sign('2fa_setup', user.id);
+      throw new ApiError(403, '2fa_setup_required', SETUP_MESSAGE, undefined, {
+        requires_2fa_setup: true,
+        message: SETUP_MESSAGE,
+        setup_url: '/auth/2fa/setup/',
+        setup_token: setup.token,
+      });
+    }
+    return { kind: 'tokens', body: await completeLogin(user, meta) };
+  }
+
   return {
     createAccount,
 
@@ -160,80 +227,13 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async login(body: Record<string, unknown>, meta: RequestMeta): Promise<LoginResult> {
       try {
-        const result = await this.attemptLogin(body, meta);
+        const result = await attemptLogin(body, meta);
         deps.onLoginOutcome?.(result.kind === '2fa' ? '2fa_required' : 'success');
         return result;
       } catch (err) {
         deps.onLoginOutcome?.(loginOutcomeOf(err));
         throw err;
       }
-    },
-
-    async attemptLogin(body: Record<string, unknown>, meta: RequestMeta): Promise<LoginResult> {
-      const email = asText(body.email);
-      const password = asText(body.password);
-      const missing = missingCredentials(email, password);
-      if (missing) throw validationError(missing, 'Email and password are required');
-      const checked = emailErrors(email, config.allowedEmailDomains);
-      if ('errors' in checked) throw validationError(checked.errors, 'Invalid email');
-      if (charCount(password) > 128) {
-        throw validationError({ password: [passwordLengthError(password) ?? ''] }, 'Invalid password');
-      }
-      await lockout.assertNotLocked(checked.value, meta.ip);
-      await captcha.check(checked.value, meta.ip, body.captcha_token, 'login');
-      const user = await createUserRepo(db).findByEmail(checked.value);
-      // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
-      const check = await hasher.verify(password, user?.password);
-      if (!user || !check.ok || !user.isActive) {
-        const locked = await lockout.recordFailure(checked.value, meta.ip);
-        const subject = {
-          resourceType: 'user',
-          resourceId: user?.id ?? null,
-          subjectUserId: user?.id ?? null,
-        };
-        const reason = !user ? 'unknown_email' : !check.ok ? 'wrong_password' : 'inactive';
-        await recordAudits(db, { actor: null, meta }, [
-          { action: 'login_failed', ...subject, outcome: 'failure', reason },
-          ...(locked.length
-            ? [{ action: 'login_locked', ...subject, outcome: 'denied' as const, metadata: { locked } }]
-            : []),
-        ]);
-        throw INVALID_CREDENTIALS();
-      }
-      if (check.needsRehash) {
-        await createUserRepo(db).update(user.id, { password: await hasher.hash(password) });
-      }
-      if (user.totpEnabled) {
-        await pending2fa.start(user);
-        await recordAudit(
-          db,
-          { actor: null, meta },
-          {
-            action: '2fa_challenge',
-            resourceType: 'user',
-            resourceId: user.id,
-            subjectUserId: user.id,
-          },
-        );
-        return {
-          kind: '2fa',
-          body: {
-            requires_2fa: true,
-            email: user.email,
-            message: 'Please enter your 2FA authentication code',
-          },
-        };
-      }
-      if (user.role !== 'candidate') {
-        const setup = await tokens.sign('2fa_setup', user.id);
-        throw new ApiError(403, '2fa_setup_required', SETUP_MESSAGE, undefined, {
-          requires_2fa_setup: true,
-          message: SETUP_MESSAGE,
-          setup_url: '/auth/2fa/setup/',
-          setup_token: setup.token,
-        });
-      }
-      return { kind: 'tokens', body: await completeLogin(user, meta) };
     },
 
     async refresh(body: Record<string, unknown>, meta: RequestMeta) {
