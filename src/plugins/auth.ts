@@ -108,7 +108,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     }
     if (!state.userActive) throw USER_INACTIVE();
     request.actor = { userId: state.userId, role: state.role, sessionId: sid, tokenId: claims.jti };
-    if (await deps.sessionState.touchDue(sid, ACTIVITY_REFRESH_SECONDS)) {
+    if (deps.sessionState.touchDue(sid, ACTIVITY_REFRESH_SECONDS, now)) {
       await deps.touchSession(sid, new Date(now));
     }
   }

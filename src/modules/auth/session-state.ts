@@ -21,10 +21,13 @@ export interface SessionState {
 }
 
 const CACHE_TTL_SECONDS = 300;
+/** Sessions remembered for the activity throttle before the memory is reset. */
+const TOUCH_MEMORY = 100_000;
 const key = (sid: number) => `sess:${sid}`;
 
 export function createSessionStateCache(deps: { db: Db; kv: KeyValueStore }) {
   const { db, kv } = deps;
+  const touched = new Map<number, number>();
 
   async function load(sid: number): Promise<SessionState | null> {
     const rows = await db
@@ -82,9 +85,17 @@ export function createSessionStateCache(deps: { db: Db; kv: KeyValueStore }) {
         .where(and(eq(sessions.userId, userId), isNull(sessions.terminatedAt)));
       await this.refresh(rows.map((r) => r.id));
     },
-    /** True at most once per interval per session: time to record `last_activity`. */
-    touchDue(sid: number, intervalSeconds: number): Promise<boolean> {
-      return kv.setIfAbsent(`touch:${sid}`, '1', intervalSeconds);
+    /**
+     * True at most once per interval per session and instance: time to record `last_activity`.
+     * Kept in process (no Redis round trip per request): the write it gates is idempotent
+     * (`last_activity` only moves forward), so instances need not agree.
+     */
+    touchDue(sid: number, intervalSeconds: number, nowMs: number): boolean {
+      const last = touched.get(sid);
+      if (last !== undefined && nowMs - last < intervalSeconds * 1000) return false;
+      if (touched.size >= TOUCH_MEMORY) touched.clear();
+      touched.set(sid, nowMs);
+      return true;
     },
   };
 }
