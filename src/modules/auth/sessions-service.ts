@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { sessions as sessionsTable, users } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { ApiError, badRequest, forbidden, notFound } from '../../lib/errors.js';
+import { likeContains } from '../../lib/sql-like.js';
 import { recordAudit } from '../audit/recorder.js';
 import { sessionResponse } from './session-list.js';
 import type { SessionService } from './session-service.js';
@@ -115,7 +116,7 @@ export function createSessionsService(deps: {
       const at = now();
       const conditions = [isNull(sessionsTable.terminatedAt)];
       if (query.user_email) {
-        const pattern = `%${query.user_email.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const pattern = likeContains(query.user_email.toLowerCase());
         conditions.push(sql`lower(${users.email}) like ${pattern}`);
       }
       if (query.active_only)

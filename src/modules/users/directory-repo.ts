@@ -3,6 +3,7 @@ import type { DbOrTx } from '../../db/client.js';
 import { userProfiles, users } from '../../db/schema.js';
 import type { Role } from '../../lib/actor.js';
 import { escapeText } from '../../lib/escape.js';
+import { likeContains } from '../../lib/sql-like.js';
 import type { UserRow } from './repo.js';
 
 /** Filters of the user lists; every one narrows in SQL. */
@@ -15,9 +16,6 @@ export interface UserListFilter {
   idNumberIndex?: string;
 }
 
-/** `%`, `_` and `\` match literally inside a LIKE pattern. */
-const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
-
 function whereOf(db: DbOrTx, f: UserListFilter): SQL | undefined {
   const conditions: SQL[] = [];
   if (f.role) conditions.push(eq(users.role, f.role));
@@ -25,8 +23,8 @@ function whereOf(db: DbOrTx, f: UserListFilter): SQL | undefined {
   if (f.search) {
     const term = f.search.trim();
     // E-mails are stored lower-cased; names are stored HTML-escaped, so the term is escaped alike.
-    const emailPattern = `%${likeLiteral(term.toLowerCase())}%`;
-    const namePattern = `%${likeLiteral(escapeText(term))}%`;
+    const emailPattern = likeContains(term.toLowerCase());
+    const namePattern = likeContains(escapeText(term));
     const anyOf = or(
       ilike(users.email, emailPattern),
       ilike(users.firstName, namePattern),
