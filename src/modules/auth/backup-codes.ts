@@ -1,4 +1,5 @@
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { sha256Hex } from '../../lib/crypto/hash.js';
 
 /**
  * Backup codes (spec auth.md §4): 10 per generation, 8 characters of A–Z0–9 shown `XXXX-XXXX`,
@@ -23,5 +24,4 @@ export function normaliseBackupCode(input: string): string {
   return s.length === 8 && !s.includes('-') ? `${s.slice(0, 4)}-${s.slice(4)}` : s;
 }
 
-export const hashBackupCode = (code: string) =>
-  createHash('sha256').update(normaliseBackupCode(code)).digest('hex');
+export const hashBackupCode = (code: string) => sha256Hex(normaliseBackupCode(code));

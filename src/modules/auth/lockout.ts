@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../lib/crypto/hash.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
 import { ApiError } from '../../lib/errors.js';
@@ -11,8 +11,7 @@ import { refusal, retryAfterSeconds, type LimiterFactory } from '../../lib/limit
  */
 export const LOCKED_MESSAGE = 'Too many failed login attempts. Please try again later.';
 
-export const emailKey = (email: string) =>
-  createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 40);
+export const emailKey = (email: string) => sha256Hex(email.trim().toLowerCase()).slice(0, 40);
 
 export interface LockoutEvents {
   onLocked(kind: 'account' | 'address', target: string): void;

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
+import { sha256Hex } from '../../lib/crypto/hash.js';
 import { checkEmail } from '../../lib/email.js';
 import { ApiError, badRequest, type FieldErrors, validationError } from '../../lib/errors.js';
 import { charCount } from '../../lib/escape.js';
@@ -22,7 +23,6 @@ const RESET_TTL_MS = 3600_000;
 const RESET_REQUEST_FLOOR_MS = 250;
 const REUSE_MESSAGE = `You cannot reuse any of your last ${HISTORY_DEPTH} passwords.`;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const attributes = (u: UserRow) => ({ email: u.email, firstName: u.firstName, lastName: u.lastName });
 
 export interface PasswordDeps {
@@ -146,7 +146,7 @@ export function createPasswordService(deps: PasswordDeps) {
             await repo.voidUnusedTokens(user.id, at);
             await repo.insertToken({
               userId: user.id,
-              tokenHash: hashToken(token),
+              tokenHash: sha256Hex(token),
               createdAt: at,
               expiresAt: new Date(at.getTime() + RESET_TTL_MS),
               ipAddress: meta.ip,
@@ -184,7 +184,7 @@ export function createPasswordService(deps: PasswordDeps) {
       if (!token) throw invalid('Token is required');
       const found =
         token.length <= 256
-          ? await createPasswordRepo(db).findUsableToken(hashToken(token), now())
+          ? await createPasswordRepo(db).findUsableToken(sha256Hex(token), now())
           : undefined;
       if (!found) throw invalid('Token is invalid, expired, or already used');
       return { valid: true as const, email: found.user.email, detail: 'Token is valid' };
@@ -203,7 +203,7 @@ export function createPasswordService(deps: PasswordDeps) {
       if (generic.length) throw invalidPassword(generic);
       const found =
         token.length <= 256
-          ? await createPasswordRepo(db).findUsableToken(hashToken(token), now())
+          ? await createPasswordRepo(db).findUsableToken(sha256Hex(token), now())
           : undefined;
       if (!found) throw badRequest('Invalid or expired token');
       const { user } = found;

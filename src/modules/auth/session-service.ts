@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { RequestMeta } from '../../lib/actor.js';
+import { sha256Hex } from '../../lib/crypto/hash.js';
 import { describeUserAgent } from '../../lib/user-agent.js';
 import { createSessionRepo, type SessionRow, type TerminationReason } from './session-repo.js';
 import type { SessionStateCache } from './session-state.js';
@@ -65,7 +65,7 @@ export function createSessionService(deps: {
         );
       const session = await repo.insert({
         userId,
-        sessionKey: createHash('sha256').update(jti).digest('hex'),
+        sessionKey: sha256Hex(jti),
         deviceType: ua.deviceType,
         browser: ua.browser,
         os: ua.os,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../lib/crypto/hash.js';
 import { eq } from 'drizzle-orm';
 import type { Container } from '../../container.js';
 import type { Tx } from '../../db/client.js';
@@ -129,7 +129,7 @@ export async function eraseUser(
 
     const proof: DeletionProof = {
       user_id: userId,
-      email_sha256: createHash('sha256').update(user.email.trim().toLowerCase()).digest('hex'),
+      email_sha256: sha256Hex(user.email.trim().toLowerCase()),
       deleted_at: formatUtcIso(at),
       items_deleted: deleted,
       user_anonymized: true,

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { and, count, desc, eq, gt, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Container } from '../../container.js';
 import { dataExportRequests, users } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { fieldAad } from '../../lib/crypto/field-cipher.js';
+import { sha256Hex } from '../../lib/crypto/hash.js';
 import { ApiError, badRequest, notFound } from '../../lib/errors.js';
 import { type Page, paginate } from '../../lib/paging.js';
 import { recordAudit, recordAudits } from '../audit/recorder.js';
@@ -30,7 +31,6 @@ const FAILURE_MESSAGE = 'The export could not be generated.';
 const MAX_PER_RUN = 25;
 
 const HOUR_MS = 3_600_000;
-const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 const documentAad = (id: number) => fieldAad('data_export_requests', 'document', id);
 
 export interface ExportFile {
@@ -226,7 +226,7 @@ export function createExportService(c: Container) {
         rows = await tx
           .update(dataExportRequests)
           .set({ downloadCount: bump, downloadTokenHash: null })
-          .where(and(servable, eq(dataExportRequests.downloadTokenHash, hashToken(token))))
+          .where(and(servable, eq(dataExportRequests.downloadTokenHash, sha256Hex(token))))
           .returning(served);
       }
       const row = rows[0];
@@ -300,7 +300,7 @@ async function processOne(c: Container): Promise<'completed' | 'failed' | null> 
           expiresAt: new Date(completedAt.getTime() + ttlMs),
           // PRIVACY: encrypted with the user's key, so erasure (key destruction) shreds it too.
           document: c.cipher.encrypt(dek, serializeExport(doc), documentAad(job.id)),
-          downloadTokenHash: hashToken(token),
+          downloadTokenHash: sha256Hex(token),
           errorMessage: null,
         })
         .where(eq(dataExportRequests.id, job.id));
