@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/client.js';
+import { databaseOptions, openDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createFieldCipher } from './lib/crypto/field-cipher.js';
 import { createMemoryStore, createRedisClient, createRedisStore, type KeyValueStore } from './lib/kv.js';
@@ -49,14 +49,7 @@ export interface ContainerOptions {
 export async function createContainer(config: Config, opts: ContainerOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
-  const database =
-    opts.database ??
-    (await openDatabase({
-      url: config.databaseUrl,
-      dataDir: config.dataDir === ':memory:' ? 'memory://' : `${config.dataDir}/pglite`,
-      poolMax: config.databasePoolMax,
-      ssl: config.databaseSsl,
-    }));
+  const database = opts.database ?? (await openDatabase(databaseOptions(config)));
   if (opts.migrate !== false) await runMigrations(database);
   const { db } = database;
   const metrics = createMetrics({ pool: database.pool });

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import type { CliCommands } from './types.js';
-import { openDatabase } from '../db/client.js';
+import { databaseOptions, openDatabase } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { withDevSecrets } from '../lib/dev-secrets.js';
 import { checkPasswordPolicy } from '../lib/password/policy.js';
@@ -31,12 +31,7 @@ export const coreCommands: CliCommands = {
     help: 'apply pending database migrations',
     run: async () => {
       const config = loadConfig(withDevSecrets(process.env).env);
-      const database = await openDatabase({
-        url: config.databaseUrl,
-        dataDir: `${config.dataDir}/pglite`,
-        poolMax: 2,
-        ssl: config.databaseSsl,
-      });
+      const database = await openDatabase(databaseOptions(config, 2));
       const applied = await runMigrations(database);
       await database.close();
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');

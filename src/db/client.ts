@@ -34,6 +34,19 @@ export interface DatabaseOptions {
   ssl?: boolean;
 }
 
+/** Connection settings from the configuration: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
+export function databaseOptions(
+  config: { databaseUrl: string | undefined; dataDir: string; databasePoolMax: number; databaseSsl: boolean },
+  poolMax = config.databasePoolMax,
+): DatabaseOptions {
+  return {
+    url: config.databaseUrl,
+    dataDir: config.dataDir === ':memory:' ? 'memory://' : `${config.dataDir}/pglite`,
+    poolMax,
+    ssl: config.databaseSsl,
+  };
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let statements = 0;
   const logger = {
