@@ -46,10 +46,16 @@ function first(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Builds the page; a page past the end (other than page 1 of an empty list) is a 404. */
-export function pageOf<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {
+/** The last page number; a page past it (other than page 1 of an empty list) is a 404. */
+function lastPageOf(req: PageRequest, count: number): number {
   const lastPage = Math.max(1, Math.ceil(count / req.pageSize));
   if (req.page > lastPage) throw INVALID_PAGE();
+  return lastPage;
+}
+
+/** Builds the page; a page past the end (other than page 1 of an empty list) is a 404. */
+export function pageOf<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {
+  const lastPage = lastPageOf(req, count);
   const link = (page: number) => {
     const url = new URL(request.url, request.origin);
     if (page === 1) url.searchParams.delete('page');
@@ -74,8 +80,7 @@ export async function paginate<Row, Out>(
 ): Promise<Page<Out>> {
   const req = pageRequest(query);
   const total = await count();
-  const lastPage = Math.max(1, Math.ceil(total / req.pageSize));
-  if (req.page > lastPage) throw INVALID_PAGE();
+  lastPageOf(req, total); // before the page query: a page past the end costs no fetch
   const rows = total === 0 ? [] : await fetch(req.pageSize, req.offset);
   return pageOf(request, req, total, await present(rows));
 }
