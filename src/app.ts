@@ -19,7 +19,10 @@ import { auditRoutes } from './modules/audit/routes.js';
 import { deletionRoutes } from './modules/privacy/deletion-routes.js';
 import { exportRoutes } from './modules/privacy/export-routes.js';
 import { policyRoutes } from './modules/privacy/policy-routes.js';
+import type { DependencyMonitor } from './lib/dependency-monitor.js';
+import type { Dependency } from './lib/unavailable.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerAvailability } from './plugins/availability.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
@@ -63,6 +66,13 @@ function popiaModules(c: Container) {
   };
 }
 
+/** A readiness check: probes the dependency now ('disabled' when it is not configured). */
+async function reachable(monitor: DependencyMonitor | undefined): Promise<'ok' | 'disabled'> {
+  if (!monitor) return 'disabled';
+  if (!(await monitor.check())) throw new Error(`${monitor.name} unreachable`);
+  return 'ok';
+}
+
 /** Builds the HTTP app from a wired container. Never listens (main.ts does; tests inject). */
 export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   installValidationMessages();
@@ -103,13 +113,18 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
 
-  registerErrorHandling(app);
+  const onUnavailable = (dependency: Dependency) => {
+    c.metrics.unavailable(dependency);
+    c.monitors[dependency]?.suspect();
+  };
+  registerErrorHandling(app, { onUnavailable });
   registerAccessLog(app);
   registerRequestContext(app, {
     trustedProxies: config.trustedProxies,
     allowedHosts: config.allowedHosts,
     sslRedirect: config.sslRedirect,
   });
+  registerAvailability(app, { database: c.monitors.database, onRefused: (d) => { c.metrics.unavailable(d); } });
   registerSecurityHeaders(app, config);
   await app.register(cors, {
     origin: config.corsOrigins,
@@ -141,8 +156,8 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
 
   await app.register(
     healthRoutes([
-      { name: 'database', check: async () => (await c.database.ping(), 'ok') },
-      { name: 'redis', check: async () => (c.redis ? (await c.kv.ping(), 'ok') : 'disabled') },
+      { name: 'database', check: () => reachable(c.monitors.database) },
+      { name: 'redis', check: () => reachable(c.monitors.redis) },
     ]),
   );
   await app.register(apiModules(c), { prefix: '/api' });

@@ -144,6 +144,11 @@ const envSchema = z.object({
   DATABASE_SSL: optStr,
   DATA_DIR: str('./data'),
   REDIS_URL: optStr,
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ":", ".", "_", "-"')
+    .default('pss:'),
   SECRET_KEY: optStr,
   JWT_SIGNING_KEY: optStr,
   JWT_ALGORITHM: z
@@ -244,6 +249,8 @@ export interface Config {
   databaseSsl: boolean;
   dataDir: string;
   redisUrl: string | undefined;
+  /** Start of every shared-store key; the deployment id follows it (spec operations.md §8). */
+  redisKeyPrefix: string;
   jwt: {
     signingKey: string;
     algorithm: 'HS256';
@@ -447,6 +454,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     databaseSsl: sslRaw === 'require' || sslRaw === 'true',
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwt: {
       signingKey,
       algorithm: e.JWT_ALGORITHM,

@@ -4,10 +4,23 @@ import type { Config } from './config.js';
 import { databaseOptions, openDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createFieldCipher } from './lib/crypto/field-cipher.js';
-import { createMemoryStore, createRedisClient, createRedisStore, type KeyValueStore } from './lib/kv.js';
+import { deploymentId } from './db/deployment.js';
+import {
+  createDependencyMonitor,
+  type DependencyMonitor,
+  type OutageEvents,
+} from './lib/dependency-monitor.js';
+import {
+  createMemoryStore,
+  createRedisClient,
+  createRedisStore,
+  redisReady,
+  type KeyValueStore,
+} from './lib/kv.js';
+import { loggableError } from './lib/loggable-error.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
 import { createTimestampFormatter } from './lib/time.js';
-import { createMetrics } from './plugins/metrics.js';
+import { createMetrics, type Metrics } from './plugins/metrics.js';
 import { createLimiterFactory } from './lib/limiter.js';
 import { createCaptcha } from './modules/auth/captcha.js';
 import { createLockout } from './modules/auth/lockout.js';
@@ -41,7 +54,7 @@ export interface ContainerOptions {
   logger?: Logger;
   /** CAPTCHA provider calls go through this (tests point it at a fake verifier). */
   fetch?: typeof fetch;
-  /** Prefix of every Redis key (lets test runs share one Redis without meeting). */
+  /** Replaces REDIS_KEY_PREFIX (lets test runs share one Redis without meeting). */
   redisPrefix?: string;
 }
 
@@ -49,16 +62,60 @@ export interface ContainerOptions {
 export async function createContainer(config: Config, opts: ContainerOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
-  const database = opts.database ?? (await openDatabase(databaseOptions(config)));
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  // Metrics need the pool, the pool's error handler needs the outage events: filled in below.
+  const late: { metrics?: Metrics } = {};
+  // Outages are logged and counted once each, when they start and when they end (operations.md §8).
+  const outageEvents: OutageEvents = {
+    onDown: (name) => {
+      late.metrics?.dependency(name, false);
+      logger.error(
+        { dependency: name },
+        `${name} unreachable: requests that need it answer 503 until it returns`,
+      );
+    },
+    onUp: (name, downForMs) => {
+      late.metrics?.dependency(name, true);
+      logger.warn({ dependency: name, down_ms: downForMs }, `${name} reachable again`);
+    },
+  };
+  let database: Database | undefined = opts.database;
+  const databaseMonitor = createDependencyMonitor({
+    name: 'database',
+    probe: () => (database ? database.ping() : Promise.reject(new Error('not open'))),
+    events: outageEvents,
+  });
+  database ??= await openDatabase({
+    ...databaseOptions(config),
+    onConnectionError: (err) => {
+      logger.warn({ err: loggableError(err) }, 'a database connection failed');
+      databaseMonitor.suspect();
+    },
+  });
   if (opts.migrate !== false) await runMigrations(database);
   const { db } = database;
   const metrics = createMetrics({ pool: database.pool });
+  late.metrics = metrics;
+  metrics.dependency('database', true);
+  const namespace = `${opts.redisPrefix ?? config.redisKeyPrefix}${await deploymentId(db)}:`;
 
   let redis: Redis | undefined;
+  let redisMonitor: DependencyMonitor | undefined;
   let kv: KeyValueStore;
   if (config.redisUrl) {
-    redis = createRedisClient(config.redisUrl);
-    kv = createRedisStore(redis, opts.redisPrefix);
+    const client = createRedisClient(config.redisUrl);
+    redis = client;
+    const monitor = createDependencyMonitor({
+      name: 'redis',
+      probe: async () => {
+        await client.ping();
+      },
+      events: outageEvents,
+    });
+    redisMonitor = monitor;
+    kv = createRedisStore(client, { prefix: namespace, onFailure: () => { monitor.suspect(); } });
+    if (await redisReady(client)) metrics.dependency('redis', true);
+    else monitor.suspect();
   } else {
     kv = createMemoryStore(() => now().getTime());
   }
@@ -75,9 +132,8 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
   const sessionState = createSessionStateCache({ db, kv });
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
   const users = createUserReader({ cipher, dataKeys, fmt });
-  const logger = opts.logger ?? pino({ level: 'silent' });
   const mailer = createMailer(config, logger, metrics.email);
-  const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: opts.redisPrefix });
+  const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: namespace });
   const lockout = createLockout(config, makeLimiter, {
     onLocked: (kind, target) => {
       metrics.lockouts.inc();
@@ -143,6 +199,8 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     db,
     redis,
     kv,
+    /** Reachability of the database and Redis (gate, readiness, error handler). */
+    monitors: { database: databaseMonitor, redis: redisMonitor },
     cipher,
     fmt,
     dataKeys,
@@ -162,6 +220,8 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     logger,
     touchSession: (sessionId: number, at: Date) => createSessionRepo(db).touch(sessionId, at),
     async close() {
+      databaseMonitor.close();
+      redisMonitor?.close();
       await mailer.idle();
       mailer.close();
       await kv.close();

@@ -20,6 +20,10 @@ export interface Database {
   pool?: pg.Pool;
   /** Runs one raw SQL script (several statements allowed on PGlite; one at a time on pg). */
   exec(sqlText: string): Promise<void>;
+  /**
+   * Resolves when the server answers `select 1` on a connection of its own (not one of the pool's, so
+   * a busy pool never reads as an outage); rejects within about a second otherwise.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Counts statements sent (tests use it to prove lists do not grow with page size). */
@@ -32,7 +36,11 @@ export interface DatabaseOptions {
   dataDir?: string;
   poolMax?: number;
   ssl?: boolean;
+  /** Told about connection errors the pool recovers from by itself (they would otherwise crash the process). */
+  onConnectionError?: (err: Error) => void;
 }
+
+const PING_TIMEOUT_MS = 1000;
 
 /** Connection settings from the configuration: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
 export function databaseOptions(
@@ -55,16 +63,25 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
   };
   if (opts.url) {
+    const ssl = opts.ssl ? { rejectUnauthorized: true } : undefined;
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolMax ?? 10,
-      ssl: opts.ssl ? { rejectUnauthorized: true } : undefined,
+      ssl,
       // Fail fast when the database is unreachable instead of hanging a request.
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
+      keepAlive: true,
     });
-    pool.on('error', () => {
-      /* an idle client died; the pool replaces it */
+    const onError = (err: Error) => opts.onConnectionError?.(err);
+    // An idle pooled client that dies is replaced by the pool; it reports here.
+    pool.on('error', onError);
+    // SECURITY (availability): a client checked out of the pool has no listener of the pool's, and
+    // a server that terminates it between two statements (57P01 at a restart) emits 'error' on it.
+    // Unheard, that event kills the process; heard, the statement in flight fails and the pool
+    // discards the client.
+    pool.on('connect', (client) => {
+      client.on('error', onError);
     });
     const db = drizzlePg({ client: pool, schema, logger }) as unknown as Db;
     return {
@@ -75,7 +92,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         await pool.query(text);
       },
       ping: async () => {
-        await pool.query('select 1');
+        const client = new pg.Client({
+          connectionString: opts.url,
+          ssl,
+          connectionTimeoutMillis: PING_TIMEOUT_MS,
+          query_timeout: PING_TIMEOUT_MS,
+        });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          await client.query('select 1');
+        } finally {
+          void client.end().catch(() => undefined);
+        }
       },
       close: () => pool.end(),
       statementCount: () => statements,

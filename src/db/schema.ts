@@ -12,6 +12,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
 
@@ -356,6 +357,15 @@ export const rateLimits = pgTable('rate_limits', {
   key: varchar('key', { length: 255 }).primaryKey(),
   points: integer('points').notNull().default(0),
   expire: bigint('expire', { mode: 'number' }),
+});
+
+/**
+ * The identity of this database, made once by its first migration. Every shared-store key carries it,
+ * so a new database never meets the Redis state (sessions, counters) cached for another one.
+ */
+export const deployment = pgTable('deployment', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  createdAt: ts('created_at').notNull().defaultNow(),
 });
 
 export const privacyPolicyVersions = pgTable(

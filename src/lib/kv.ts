@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { DependencyUnavailableError } from './unavailable.js';
 
 /**
  * Small shared key-value store for state every instance must see (session state, pending 2FA,
@@ -71,42 +72,85 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
 }
 
 export function createRedisClient(url: string): Redis {
-  return new Redis(url, {
-    // Fail requests fast while Redis is down instead of queueing them forever.
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    connectTimeout: 5000,
+  const redis = new Redis(url, {
+    // While Redis is down a command fails at once (the caller falls back or answers 503) instead of
+    // waiting in a queue; a command on a connection that went silent gives up after a second.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    connectTimeout: 2000,
+    // Reconnect quickly, so the service uses Redis again within about half a second of its return.
+    retryStrategy: (attempt) => Math.min(attempt * 50, 500),
     lazyConnect: false,
+  });
+  // Connection errors are reported through the outage monitor; an 'error' event nobody hears is noise.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** Resolves once the client is connected, or after `timeoutMs` (a start while Redis is down goes on degraded). */
+export function redisReady(redis: Redis, timeoutMs = 5000): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => { done(true); };
+    const timer = setTimeout(() => { done(false); }, timeoutMs);
+    redis.once('ready', onReady);
   });
 }
 
-export function createRedisStore(redis: Redis, prefix = 'pss:'): KeyValueStore {
+export interface RedisStoreOptions {
+  /** Prepended to every key (the deployment's own namespace). */
+  prefix: string;
+  /** Told when a command fails: Redis may be down. */
+  onFailure?: () => void;
+}
+
+export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValueStore {
+  const { prefix } = opts;
   const k = (key: string) => prefix + key;
+  // Every failure reaches callers as "Redis unavailable": they fall back to PostgreSQL or answer 503.
+  const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (err) {
+      opts.onFailure?.();
+      throw new DependencyUnavailableError('redis', err);
+    }
+  };
   return {
     kind: 'redis',
-    get: (key) => redis.get(k(key)),
-    set: async (key, value, ttl) => {
-      await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)));
-    },
-    setIfAbsent: async (key, value, ttl) =>
-      (await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK',
-    del: async (...keys) => {
-      if (keys.length) await redis.del(...keys.map(k));
-    },
-    incr: async (key, ttl) => {
-      const [[, n]] = (await redis
-        .multi()
-        .incr(k(key))
-        .expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX')
-        .exec()) as [[Error | null, number], unknown];
-      return n;
-    },
-    take: (key) => redis.getdel(k(key)),
-    ping: async () => {
-      await redis.ping();
-    },
+    get: (key) => guard(() => redis.get(k(key))),
+    set: (key, value, ttl) =>
+      guard(async () => {
+        await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)));
+      }),
+    setIfAbsent: (key, value, ttl) =>
+      guard(async () => (await redis.set(k(key), value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK'),
+    del: (...keys) =>
+      guard(async () => {
+        if (keys.length) await redis.del(...keys.map(k));
+      }),
+    incr: (key, ttl) =>
+      guard(async () => {
+        const [[, n]] = (await redis
+          .multi()
+          .incr(k(key))
+          .expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX')
+          .exec()) as [[Error | null, number], unknown];
+        return n;
+      }),
+    take: (key) => guard(() => redis.getdel(k(key))),
+    ping: () =>
+      guard(async () => {
+        await redis.ping();
+      }),
     close: async () => {
-      await redis.quit();
+      await redis.quit().catch(() => { redis.disconnect(); });
     },
   };
 }

@@ -26,8 +26,8 @@ export type LimiterFactory = (opts: LimiterOptions) => RateLimiterAbstract;
 export function createLimiterFactory(store: {
   redis?: Redis | undefined;
   pool?: pg.Pool | undefined;
-  /** Key prefix (Redis), as the kv store's. */
-  prefix?: string | undefined;
+  /** Key prefix of every counter (the deployment's namespace, as the kv store's). */
+  prefix?: string;
 }): LimiterFactory {
   return ({ name, points, durationSeconds, blockSeconds }) => {
     const common = {
@@ -36,18 +36,28 @@ export function createLimiterFactory(store: {
       duration: durationSeconds,
       blockDuration: blockSeconds ?? 0,
     };
-    if (store.redis) return new RateLimiterRedis({ ...common, storeClient: store.redis });
-    if (store.pool) {
-      return new RateLimiterPostgres({
+    const postgres = () =>
+      store.pool
+        ? new RateLimiterPostgres({
+            ...common,
+            storeClient: store.pool,
+            storeType: 'pool',
+            tableName: 'rate_limits',
+            tableCreated: true,
+            clearExpiredByTimeout: false,
+          })
+        : null;
+    if (store.redis) {
+      // While Redis is down the counters go on in PostgreSQL (spec operations.md §8), or in memory
+      // with the embedded database; a limit never silently stops counting.
+      return new RateLimiterRedis({
         ...common,
-        storeClient: store.pool,
-        storeType: 'pool',
-        tableName: 'rate_limits',
-        tableCreated: true,
-        clearExpiredByTimeout: false,
+        storeClient: store.redis,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: postgres() ?? new RateLimiterMemory(common),
       });
     }
-    return new RateLimiterMemory(common);
+    return postgres() ?? new RateLimiterMemory(common);
   };
 }
 

@@ -70,7 +70,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const auth = route.config?.auth;
     // Routes that plugins register themselves: CORS preflight and the API documentation.
     if (auth === undefined && (route.method === 'OPTIONS' || route.url.startsWith(DOCS_PREFIX))) {
-      route.config = { ...route.config, auth: 'public-ignore-token', rateLimit: false };
+      route.config = { ...route.config, auth: 'public-ignore-token', rateLimit: false, database: false };
       for (const method of [route.method].flat())
         gates.push({ method, url: route.url, auth: 'public-ignore-token', rateLimit: false });
       return;

@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError, type FieldErrors } from '../lib/errors.js';
+import { loggableError } from '../lib/loggable-error.js';
+import { unavailableDependency, type Dependency } from '../lib/unavailable.js';
+import { OUTAGE_RETRY_AFTER_SECONDS, serviceUnavailable } from './availability.js';
+
+export { loggableError };
 
 /**
  * One error envelope for every failure (spec README §4). Unexpected errors become a 500 with an
@@ -25,35 +30,6 @@ export function sendError(reply: FastifyReply, err: ApiError, errorId = newError
   if (err.extra) Object.assign(body, err.extra);
   if (err.headers) void reply.headers(err.headers);
   return reply.code(err.status).type('application/json; charset=utf-8').send(body);
-}
-
-/**
- * PRIVACY: driver errors carry the failed query's parameters (e-mail addresses, ciphertexts); the log
- * keeps the error's kind, code, constraint and the message without them, plus the stack.
- */
-export function loggableError(error: unknown): Record<string, unknown> {
-  const e = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    constraint?: string;
-    stack?: string;
-    cause?: unknown;
-  };
-  const strip = (text: string | undefined) => (text ?? '').split(/\nparams:/)[0]?.slice(0, 2000);
-  const cause = e.cause as { code?: string; constraint?: string; message?: string } | undefined;
-  return {
-    type: e.name,
-    message: strip(e.message),
-    code: e.code ?? cause?.code,
-    constraint: e.constraint ?? cause?.constraint,
-    cause: cause?.message ? strip(cause.message) : undefined,
-    stack: (e.stack ?? '')
-      .split('\n')
-      .filter((l) => l.trimStart().startsWith('at '))
-      .slice(0, 12)
-      .join('\n'),
-  };
 }
 
 function withErrorKey(err: ApiError): ApiError {
@@ -123,9 +99,39 @@ function mapFrameworkError(err: FastifyError): ApiError | null {
   return null;
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export interface ErrorHandlingOptions {
+  /** Told when a request failed because a dependency is unreachable (starts an outage probe). */
+  onUnavailable?: (dependency: Dependency) => void;
+}
+
+export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingOptions = {}): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ApiError) return sendError(reply, error);
+    // A dependency that cannot be reached is an outage, not a bug: 503 with Retry-After
+    // (spec operations.md §8), whichever layer met it. Its cause is logged with the error id.
+    const dependency = unavailableDependency(error);
+    if (dependency) {
+      const errorId = newErrorId();
+      request.log.warn(
+        { err: loggableError(error), error_id: errorId, dependency },
+        `${dependency} unavailable`,
+      );
+      opts.onUnavailable?.(dependency);
+      const answer =
+        error instanceof ApiError && error.status === 503
+          ? new ApiError(503, error.code, error.detail, error.errors, error.extra, {
+              ...error.headers,
+              'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS),
+            })
+          : serviceUnavailable();
+      return sendError(reply, answer, errorId);
+    }
+    if (error instanceof ApiError) {
+      if (error.status < 500) return sendError(reply, error);
+      // Every 5xx logs its cause (or at least itself) under the id the client sees.
+      const errorId = newErrorId();
+      request.log.error({ err: loggableError(error.cause ?? error), error_id: errorId }, error.detail);
+      return sendError(reply, error, errorId);
+    }
     if (hasZodFastifySchemaValidationErrors(error) || (error.validation && error.validation.length > 0)) {
       const context = error.validationContext;
       if (context === 'params') return sendError(reply, new ApiError(404, 'not_found', 'Not found.'));

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RateScope } from '../config.js';
 import { ApiError } from '../lib/errors.js';
+import type { Dependency } from '../lib/unavailable.js';
 
 /**
  * Prometheus metrics (spec operations.md §5, domain.md §6). Each container owns its own registry, never
@@ -91,6 +92,25 @@ export function createMetrics(opts: MetricsOptions = {}) {
     registers: [registry],
   });
 
+  const dependencyUp = new Gauge({
+    name: 'dependency_up',
+    help: 'Whether a dependency (database, redis) answers: 1 up, 0 in an outage',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+  });
+  const outages = new Counter({
+    name: 'dependency_outages_total',
+    help: 'Outages of a dependency seen by this instance (each counted once, when it starts)',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+  });
+  const unavailable = new Counter({
+    name: 'http_unavailable_total',
+    help: 'Requests answered 503 because a dependency was unreachable, by dependency',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+  });
+
   const pool = opts.pool;
   if (pool) {
     new Gauge({
@@ -127,6 +147,13 @@ export function createMetrics(opts: MetricsOptions = {}) {
     },
     email: (template: string, outcome: EmailOutcome): void => {
       emails.inc({ template, outcome });
+    },
+    dependency: (dependency: Dependency, up: boolean): void => {
+      dependencyUp.set({ dependency }, up ? 1 : 0);
+      if (!up) outages.inc({ dependency });
+    },
+    unavailable: (dependency: Dependency): void => {
+      unavailable.inc({ dependency });
     },
   };
 }
@@ -189,7 +216,7 @@ export function registerMetrics(app: FastifyInstance, opts: RegisterMetricsOptio
 
   app.get(
     METRICS_PATH,
-    { config: { auth: 'public-ignore-token', rateLimit: false }, schema: { hide: true } },
+    { config: { auth: 'public-ignore-token', rateLimit: false, database: false }, schema: { hide: true } },
     async (request, reply) => {
       if (expected) {
         const given = bearerToken(request);

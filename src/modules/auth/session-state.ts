@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { sessions, users } from '../../db/schema.js';
 import type { Role } from '../../lib/actor.js';
 import type { KeyValueStore } from '../../lib/kv.js';
+import { unavailableDependency } from '../../lib/unavailable.js';
 
 /**
  * What the auth plugin needs to accept an access token, kept in the shared store so a request
@@ -65,12 +66,22 @@ export function createSessionStateCache(deps: { db: Db; kv: KeyValueStore }) {
 
   return {
     async get(sid: number): Promise<SessionState | null> {
-      const cached = await kv.get(key(sid));
+      let cached: string | null;
+      try {
+        cached = await kv.get(key(sid));
+      } catch (err) {
+        // SECURITY: while Redis is down the session row itself is read (spec operations.md §8):
+        // slower, never weaker. Nothing is cached meanwhile.
+        if (unavailableDependency(err) === 'redis') return load(sid);
+        throw err;
+      }
       if (cached !== null) return cached === 'missing' ? null : (JSON.parse(cached) as SessionState);
       const state = await load(sid);
       // Only-if-absent: a fill that read the database before a revocation committed must not
       // overwrite the fresh state the revoking request wrote after its commit.
-      await store(sid, state, true);
+      await store(sid, state, true).catch((err: unknown) => {
+        if (unavailableDependency(err) !== 'redis') throw err;
+      });
       return state;
     },
     /** Re-reads these sessions after a committed change (revocation, role or status change). */

@@ -19,7 +19,7 @@ export function healthRoutes(checks: ReadinessCheck[]) {
       r.get(
         url,
         {
-          config: { auth: 'public-ignore-token', rateLimit: false },
+          config: { auth: 'public-ignore-token', rateLimit: false, database: false },
           schema: { tags, response: { 200: Healthy } },
         },
         () => HEALTHY,
@@ -28,7 +28,7 @@ export function healthRoutes(checks: ReadinessCheck[]) {
     r.get(
       '/health/',
       {
-        config: { auth: 'public-ignore-token', rateLimit: false },
+        config: { auth: 'public-ignore-token', rateLimit: false, database: false },
         schema: { tags, response: { 200: z.object({ status: z.literal('healthy') }) } },
       },
       () => ({ status: 'healthy' as const }),
@@ -36,7 +36,7 @@ export function healthRoutes(checks: ReadinessCheck[]) {
     r.get(
       '/health/ready/',
       {
-        config: { auth: 'public-ignore-token', rateLimit: false },
+        config: { auth: 'public-ignore-token', rateLimit: false, database: false },
         schema: {
           tags,
           response: {

@@ -1,0 +1,96 @@
+/**
+ * Which failures mean "a dependency is unreachable" (spec operations.md §8) rather than a bug: those are
+ * answered 503 `service_unavailable` with Retry-After and start an outage probe; everything else stays
+ * a 500 with its cause in the log. Framework-free: it reads error shapes only.
+ */
+export type Dependency = 'database' | 'redis';
+
+/** Node socket errors: the peer is gone, refuses, or cannot be found. */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL SQLSTATEs of an unusable server: class 08 (connection exception), 57P01–57P05 (admin or
+ * crash shutdown, cannot connect now, idle-session timeouts), 53300 (too many connections).
+ */
+const PG_UNAVAILABLE = /^(08...|57P0[1-5]|53300)$/;
+
+/** Messages of node-postgres / pg-pool for a lost or impossible connection. */
+const PG_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+  'Query read timeout',
+];
+
+/** Messages of ioredis when it has no usable connection. */
+const REDIS_MESSAGES = [
+  "Stream isn't writeable",
+  'Connection is closed',
+  'Command timed out',
+  'Reached the max retries per request limit',
+  'Redis connection is not ready',
+];
+
+interface ErrorShape {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  /** Set by errors that name the dependency themselves. */
+  dependency?: unknown;
+}
+
+function* chain(err: unknown): Generator<ErrorShape> {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
+    yield current;
+    current = (current as ErrorShape).cause;
+  }
+}
+
+function classifyOne(e: ErrorShape): Dependency | null {
+  if (e.dependency === 'database' || e.dependency === 'redis') return e.dependency;
+  const message = typeof e.message === 'string' ? e.message : '';
+  const name = typeof e.name === 'string' ? e.name : '';
+  if (name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.some((m) => message.includes(m))) return 'redis';
+  if (typeof e.code === 'string' && PG_UNAVAILABLE.test(e.code)) return 'database';
+  if (PG_MESSAGES.some((m) => message.includes(m))) return 'database';
+  return null;
+}
+
+/**
+ * The dependency this error says is unreachable, or null when it is another kind of failure.
+ * A bare socket error names no dependency: `fallback` says whose socket it was when the caller knows.
+ */
+export function unavailableDependency(err: unknown, fallback: Dependency | null = null): Dependency | null {
+  for (const e of chain(err)) {
+    const dep = classifyOne(e);
+    if (dep) return dep;
+    // A bare socket error: the database's, unless the caller knows better (Redis errors reach
+    // callers wrapped by the kv store, and the limiters fall back to PostgreSQL on their own).
+    if (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) return fallback ?? 'database';
+  }
+  return null;
+}
+
+/** An error that says which dependency failed, for code that knows it (e.g. a kv store wrapper). */
+export class DependencyUnavailableError extends Error {
+  readonly dependency: Dependency;
+  constructor(dependency: Dependency, cause?: unknown) {
+    super(`${dependency} unavailable`);
+    this.name = 'DependencyUnavailableError';
+    this.dependency = dependency;
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
+  }
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { DependencyMonitor } from '../lib/dependency-monitor.js';
+import { ApiError } from '../lib/errors.js';
+import type { Dependency } from '../lib/unavailable.js';
+
+/**
+ * Dependency outages (spec operations.md §8). While PostgreSQL is known to be down, a request that
+ * needs it is answered 503 at once, before any other work, instead of waiting for a connection
+ * that will not come. Routes that need no database (health, metrics, docs, CORS preflight) say
+ * `config.database: false`.
+ */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the route answers without PostgreSQL, also during an outage. */
+    database?: false;
+  }
+}
+
+/** Seconds a client should wait before trying again during an outage. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+export function serviceUnavailable(): ApiError {
+  return new ApiError(
+    503,
+    'service_unavailable',
+    'The service is temporarily unavailable. Please try again shortly.',
+    undefined,
+    undefined,
+    { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) },
+  );
+}
+
+export function registerAvailability(
+  app: FastifyInstance,
+  deps: { database: DependencyMonitor; onRefused?: (dependency: Dependency) => void },
+): void {
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    // Unmatched paths (404) and routes that need no database are answered as usual.
+    if (config.auth === undefined || config.database === false) return;
+    if (deps.database.isDown()) {
+      deps.onRefused?.('database');
+      throw serviceUnavailable();
+    }
+  });
+}

@@ -1,0 +1,314 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { createContainer, type Container } from '../src/container.js';
+import { openDatabase, type Database } from '../src/db/client.js';
+import { freshDatabase } from './helpers/database.js';
+import { testConfig } from './helpers/env.js';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+
+/**
+ * A dependency that stops is an ordinary event (spec operations.md §8): the real PostgreSQL and Redis
+ * are put behind TCP proxies this test controls, and cut while requests run in parallel. While the
+ * database is gone every request that needs it answers 503 `service_unavailable` with Retry-After at
+ * once; the process survives; within a second of the database's return it serves again; no write
+ * answered 2xx is lost and none is half-done. While Redis is gone, sessions, limits and writes go on
+ * from PostgreSQL, and what needs Redis answers 503.
+ */
+const adminUrl = process.env.TEST_DATABASE_URL;
+const redisUrl = process.env.TEST_REDIS_URL;
+
+const PASSWORD = 'Tq9!Vb7#Lm4$Xz2k';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Outcome {
+  kind: 'read' | 'write';
+  status: number;
+  code: string | undefined;
+  retryAfter: string | undefined;
+  ms: number;
+  id?: number;
+}
+
+/** Journal dates are unique per user: every write of the file takes the next day. */
+let day = 0;
+
+/** Clients that keep sending requests until stopped: half read, half write journal entries. */
+function startLoad(app: FastifyInstance, tokens: string[], clients: number) {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const loops = Array.from({ length: clients }, async (_, i) => {
+    const token = tokens[i % tokens.length]!;
+    const write = i % 2 === 1;
+    while (running) {
+      const started = performance.now();
+      let res: LightMyRequestResponse;
+      if (write) {
+        day += 1;
+        const date = new Date(Date.UTC(2000, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
+        res = await app.inject({
+          method: 'POST',
+          url: '/api/journal/',
+          headers: { authorization: `Bearer ${token}` },
+          payload: {
+            date,
+            mood: 'good',
+            energy_level: 5,
+            activities: 'outage test',
+            notes: 'written during an outage',
+          },
+        });
+      } else {
+        res = await app.inject({
+          method: 'GET',
+          url: i % 4 === 0 ? '/api/auth/me/' : '/api/journal/',
+          headers: { authorization: `Bearer ${token}` },
+        });
+      }
+      const body = String(res.headers['content-type'] ?? '').includes('json')
+        ? res.json<{ code?: string; id?: number }>()
+        : {};
+      outcomes.push({
+        kind: write ? 'write' : 'read',
+        status: res.statusCode,
+        code: body.code,
+        retryAfter: res.headers['retry-after'],
+        ms: performance.now() - started,
+        ...(write && res.statusCode === 201 ? { id: body.id } : {}),
+      });
+      await sleep(5);
+    }
+  });
+  return {
+    outcomes,
+    /** Outcomes recorded from now on. */
+    mark: () => outcomes.length,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (await check()) return performance.now() - started;
+    await sleep(20);
+  }
+  throw new Error(`not within ${timeoutMs} ms`);
+}
+
+/** Ends every server-side connection to this database, as a stopping server does (57P01). */
+async function terminateBackends(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(
+    'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+    [name],
+  );
+  await admin.end();
+}
+
+async function register(app: FastifyInstance): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register/',
+    payload: {
+      email: `outage.${randomBytes(5).toString('hex')}@capaciti.org.za`,
+      password: PASSWORD,
+    },
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json<{ access: string }>().access;
+}
+
+describe.skipIf(!adminUrl)('PostgreSQL stops while requests run', () => {
+  let proxy: TcpProxy;
+  let direct: Awaited<ReturnType<typeof freshDatabase>>;
+  let proxied: Database;
+  let c: Container;
+  let app: FastifyInstance;
+  let dbName: string;
+  let tokens: string[];
+
+  beforeAll(async () => {
+    direct = await freshDatabase();
+    const url = new URL(direct.url!);
+    dbName = url.pathname.slice(1);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.host = proxy.address;
+    proxied = await openDatabase({ url: url.toString(), poolMax: 8 });
+    const config = testConfig({ DATABASE_URL: url.toString() });
+    c = await createContainer(config, { database: proxied, migrate: false });
+    app = await buildApp(c);
+    await app.ready();
+    tokens = [await register(app), await register(app), await register(app), await register(app)];
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxied.close();
+    await proxy.close();
+    await direct.drop();
+  });
+
+  const ready = async () => (await app.inject({ method: 'GET', url: '/health/ready/' })).statusCode === 200;
+  const meOk = async () =>
+    (
+      await app.inject({
+        method: 'GET',
+        url: '/api/auth/me/',
+        headers: { authorization: `Bearer ${tokens[0]}` },
+      })
+    ).statusCode === 200;
+
+  it('answers 503 with Retry-After at once during a full outage, recovers by itself, loses no write', async () => {
+    const load = startLoad(app, tokens, 16);
+    await sleep(800);
+    const before = load.mark();
+    await proxy.stop();
+    await terminateBackends(dbName);
+    await sleep(300);
+    const during = load.mark();
+    await sleep(1500);
+
+    const health = await app.inject({ method: 'GET', url: '/health/' });
+    expect(health.statusCode).toBe(200);
+    const readiness = await app.inject({ method: 'GET', url: '/health/ready/' });
+    expect(readiness.statusCode).toBe(503);
+    expect(readiness.json().checks.database).toBe('error');
+    const duringEnd = load.mark();
+
+    await proxy.start();
+    const recovery = await waitUntil(meOk, 5000);
+    await sleep(500);
+    await load.stop();
+
+    // No 500 at any time; while down, every answer is the 503 envelope with Retry-After, and fast.
+    expect(load.outcomes.filter((o) => o.status >= 500 && o.status !== 503)).toEqual([]);
+    const down = load.outcomes.slice(during, duringEnd);
+    expect(down.length).toBeGreaterThan(20);
+    for (const o of down) {
+      expect(o.status).toBe(503);
+      expect(o.code).toBe('service_unavailable');
+      expect(o.retryAfter).toBe('5');
+    }
+    expect(Math.max(...down.map((o) => o.ms))).toBeLessThan(1000);
+    // Served before and after.
+    expect(load.outcomes.slice(0, before).filter((o) => o.status < 300).length).toBeGreaterThan(10);
+    expect(recovery).toBeLessThan(2000);
+    expect(await ready()).toBe(true);
+
+    // Every write answered 201 is there, with its audit row (record and audit commit together).
+    const created = load.outcomes.filter((o) => o.kind === 'write' && o.status === 201).map((o) => o.id!);
+    expect(created.length).toBeGreaterThan(5);
+    const check = new pg.Client({ connectionString: direct.url });
+    await check.connect();
+    try {
+      const rows = await check.query<{ id: number }>('select id from journal_entries where id = any($1)', [
+        created,
+      ]);
+      expect(rows.rows.length).toBe(created.length);
+      const orphans = await check.query(
+        `select e.id from journal_entries e where not exists (
+           select 1 from audit_log a where a.resource_type = 'journal_entry'
+             and a.resource_id = e.id::text and a.action = 'create')`,
+      );
+      expect(orphans.rows).toEqual([]);
+    } finally {
+      await check.end();
+    }
+  }, 60_000);
+
+  it('survives a fast restart (every connection cut, the server back at once)', async () => {
+    const load = startLoad(app, tokens, 16);
+    await sleep(500);
+    proxy.cutConnections();
+    await terminateBackends(dbName);
+    await sleep(1000);
+    const after = load.mark();
+    await sleep(800);
+    await load.stop();
+    expect(load.outcomes.filter((o) => o.status >= 500 && o.status !== 503)).toEqual([]);
+    const settled = load.outcomes.slice(after);
+    expect(settled.length).toBeGreaterThan(10);
+    expect(settled.every((o) => o.status < 300)).toBe(true);
+  }, 30_000);
+});
+
+describe.skipIf(!redisUrl)('Redis stops while requests run', () => {
+  let proxy: TcpProxy;
+  let c: Container;
+  let app: FastifyInstance;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let tokens: string[];
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    const url = new URL(redisUrl!);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
+    url.host = proxy.address;
+    const config = testConfig({ REDIS_URL: url.toString(), RATE_LIMIT_ANON: '1000/minute' });
+    c = await createContainer(config, {
+      database: database.database,
+      migrate: false,
+      redisPrefix: `pss-test:${randomBytes(6).toString('hex')}:`,
+    });
+    app = await buildApp(c);
+    await app.ready();
+    tokens = [await register(app), await register(app)];
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxy.close();
+    await database.drop();
+  });
+
+  it('goes on from PostgreSQL while Redis is down, and recovers by itself', async () => {
+    const load = startLoad(app, tokens, 8);
+    await sleep(500);
+    await proxy.stop();
+    await sleep(300);
+    const during = load.mark();
+    await sleep(1200);
+    const duringEnd = load.mark();
+
+    // Sign-in and registration go on (limits fall back to PostgreSQL); sessions are checked in PostgreSQL.
+    const fresh = await register(app);
+    const me = await app.inject({
+      method: 'GET',
+      url: '/api/auth/me/',
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    expect(me.statusCode).toBe(200);
+    const readiness = await app.inject({ method: 'GET', url: '/health/ready/' });
+    expect(readiness.statusCode).toBe(503);
+    expect(readiness.json().checks.redis).toBe('error');
+
+    // The pending 2FA step lives only in Redis: 503 with Retry-After, not 500.
+    const code = await app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/verify-code/',
+      payload: { email: 'someone@capaciti.org.za', code: '123456' },
+    });
+    expect(code.statusCode).toBe(503);
+    expect(code.json().code).toBe('service_unavailable');
+    expect(code.headers['retry-after']).toBe('5');
+
+    await proxy.start();
+    await waitUntil(
+      async () => (await app.inject({ method: 'GET', url: '/health/ready/' })).statusCode === 200,
+      5000,
+    );
+    await sleep(300);
+    await load.stop();
+
+    expect(load.outcomes.filter((o) => o.status >= 500)).toEqual([]);
+    const down = load.outcomes.slice(during, duringEnd);
+    expect(down.length).toBeGreaterThan(10);
+    expect(down.every((o) => o.status < 300)).toBe(true);
+    expect(Math.max(...down.map((o) => o.ms))).toBeLessThan(1000);
+  }, 60_000);
+});
