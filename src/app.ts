@@ -124,7 +124,12 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     allowedHosts: config.allowedHosts,
     sslRedirect: config.sslRedirect,
   });
-  registerAvailability(app, { database: c.monitors.database, onRefused: (d) => { c.metrics.unavailable(d); } });
+  registerAvailability(app, {
+    database: c.monitors.database,
+    onRefused: (d) => {
+      c.metrics.unavailable(d);
+    },
+  });
   registerSecurityHeaders(app, config);
   await app.register(cors, {
     origin: config.corsOrigins,

@@ -113,7 +113,12 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
       events: outageEvents,
     });
     redisMonitor = monitor;
-    kv = createRedisStore(client, { prefix: namespace, onFailure: () => { monitor.suspect(); } });
+    kv = createRedisStore(client, {
+      prefix: namespace,
+      onFailure: () => {
+        monitor.suspect();
+      },
+    });
     if (await redisReady(client)) metrics.dependency('redis', true);
     else monitor.suspect();
   } else {

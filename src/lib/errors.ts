@@ -19,6 +19,12 @@ export class ApiError extends Error {
   }
 }
 
+/** Attaches the failure behind an error for the log (never sent to a client). */
+export function withCause<E extends Error>(err: E, cause: unknown): E {
+  Object.defineProperty(err, 'cause', { value: cause, enumerable: false, configurable: true });
+  return err;
+}
+
 export const badRequest = (detail: string, errors?: FieldErrors, extra?: Record<string, unknown>) =>
   new ApiError(400, errors ? 'validation_error' : 'bad_request', detail, errors, extra);
 

@@ -97,8 +97,12 @@ export function redisReady(redis: Redis, timeoutMs = 5000): Promise<boolean> {
       redis.off('ready', onReady);
       resolve(ok);
     };
-    const onReady = () => { done(true); };
-    const timer = setTimeout(() => { done(false); }, timeoutMs);
+    const onReady = () => {
+      done(true);
+    };
+    const timer = setTimeout(() => {
+      done(false);
+    }, timeoutMs);
     redis.once('ready', onReady);
   });
 }
@@ -150,7 +154,9 @@ export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValu
         await redis.ping();
       }),
     close: async () => {
-      await redis.quit().catch(() => { redis.disconnect(); });
+      await redis.quit().catch(() => {
+        redis.disconnect();
+      });
     },
   };
 }

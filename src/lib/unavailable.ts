@@ -5,6 +5,9 @@
  */
 export type Dependency = 'database' | 'redis';
 
+/** Seconds a client should wait before trying again during an outage (spec operations.md §8). */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
 /** Node socket errors: the peer is gone, refuses, or cannot be found. */
 const SOCKET_CODES = new Set([
   'ECONNREFUSED',

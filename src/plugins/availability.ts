@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DependencyMonitor } from '../lib/dependency-monitor.js';
 import { ApiError } from '../lib/errors.js';
-import type { Dependency } from '../lib/unavailable.js';
+import { OUTAGE_RETRY_AFTER_SECONDS, type Dependency } from '../lib/unavailable.js';
 
 /**
  * Dependency outages (spec operations.md §8). While PostgreSQL is known to be down, a request that
@@ -16,8 +16,7 @@ declare module 'fastify' {
   }
 }
 
-/** Seconds a client should wait before trying again during an outage. */
-export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+export { OUTAGE_RETRY_AFTER_SECONDS };
 
 export function serviceUnavailable(): ApiError {
   return new ApiError(

@@ -4,7 +4,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError, type FieldErrors } from '../lib/errors.js';
 import { loggableError } from '../lib/loggable-error.js';
 import { unavailableDependency, type Dependency } from '../lib/unavailable.js';
-import { OUTAGE_RETRY_AFTER_SECONDS, serviceUnavailable } from './availability.js';
+import { serviceUnavailable } from './availability.js';
 
 export { loggableError };
 
@@ -99,6 +99,11 @@ function mapFrameworkError(err: FastifyError): ApiError | null {
   return null;
 }
 
+function namedDependency(error: ApiError): Dependency | null {
+  const named = (error as { dependency?: unknown }).dependency;
+  return named === 'database' || named === 'redis' ? named : null;
+}
+
 export interface ErrorHandlingOptions {
   /** Told when a request failed because a dependency is unreachable (starts an outage probe). */
   onUnavailable?: (dependency: Dependency) => void;
@@ -107,23 +112,21 @@ export interface ErrorHandlingOptions {
 export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingOptions = {}): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // A dependency that cannot be reached is an outage, not a bug: 503 with Retry-After
-    // (spec operations.md §8), whichever layer met it. Its cause is logged with the error id.
-    const dependency = unavailableDependency(error);
+    // (spec operations.md §8), whichever layer met it. ApiErrors are deliberate answers: only one
+    // that names its dependency (the audit store's) counts as an outage.
+    const dependency = error instanceof ApiError ? namedDependency(error) : unavailableDependency(error);
     if (dependency) {
       const errorId = newErrorId();
       request.log.warn(
-        { err: loggableError(error), error_id: errorId, dependency },
+        {
+          err: loggableError(error instanceof ApiError ? (error.cause ?? error) : error),
+          error_id: errorId,
+          dependency,
+        },
         `${dependency} unavailable`,
       );
       opts.onUnavailable?.(dependency);
-      const answer =
-        error instanceof ApiError && error.status === 503
-          ? new ApiError(503, error.code, error.detail, error.errors, error.extra, {
-              ...error.headers,
-              'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS),
-            })
-          : serviceUnavailable();
-      return sendError(reply, answer, errorId);
+      return sendError(reply, error instanceof ApiError ? error : serviceUnavailable(), errorId);
     }
     if (error instanceof ApiError) {
       if (error.status < 500) return sendError(reply, error);

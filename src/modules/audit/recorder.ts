@@ -1,7 +1,8 @@
 import type { DbOrTx } from '../../db/client.js';
 import { auditLog } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
-import { ApiError } from '../../lib/errors.js';
+import { ApiError, withCause } from '../../lib/errors.js';
+import { OUTAGE_RETRY_AFTER_SECONDS, unavailableDependency } from '../../lib/unavailable.js';
 
 /**
  * Audit events (spec privacy.md §6), written in the caller's transaction so a change and its record
@@ -25,17 +26,32 @@ export interface AuditContext {
   meta: RequestMeta | null;
 }
 
-/** The answer when an entry cannot be made durable: the request fails rather than go unrecorded. */
-export const auditUnavailable = (cause?: unknown) => {
-  const err = new ApiError(503, 'service_unavailable', 'Audit store unavailable. Please try again later.');
-  if (cause !== undefined) Object.defineProperty(err, 'cause', { value: cause, enumerable: false });
-  return err;
-};
+/**
+ * The answer when an entry cannot be made durable because the database is unreachable: the request
+ * fails rather than go unrecorded. Any other failure (a bug, a refused value) is not an outage: it
+ * propagates as it is and becomes a 500 with its cause in the log.
+ */
+export const auditUnavailable = (cause: unknown) =>
+  Object.assign(
+    withCause(
+      new ApiError(
+        503,
+        'service_unavailable',
+        'Audit store unavailable. Please try again later.',
+        undefined,
+        undefined,
+        { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) },
+      ),
+      cause,
+    ),
+    { dependency: 'database' as const },
+  );
 
 /**
  * Several events in ONE insert statement (a list's statement count must not grow with its page
- * size). Rows are chained in the given order. A failed insert throws a 503 `service_unavailable`
- * (spec §6: when the audit store is down, requests touching sensitive data fail).
+ * size). Rows are chained in the given order. An insert that fails because the database is
+ * unreachable throws a 503 `service_unavailable` (spec §6: when the audit store is down, requests
+ * touching sensitive data fail); any other failure is thrown as it is.
  */
 export async function recordAudits(
   db: DbOrTx,
@@ -67,7 +83,7 @@ export async function recordAudits(
   try {
     await db.insert(auditLog).values(rows);
   } catch (err) {
-    throw auditUnavailable(err);
+    throw unavailableDependency(err) ? auditUnavailable(err) : err;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import { ApiError } from '../../lib/errors.js';
+import { ApiError, withCause } from '../../lib/errors.js';
 import type { Lockout } from './lockout.js';
 
 /**
@@ -33,8 +33,11 @@ export function createCaptcha(config: Config['captcha'], lockout: Lockout, fetch
       });
       if (!res.ok) throw new Error(`provider answered ${res.status}`);
       result = (await res.json()) as typeof result;
-    } catch {
-      throw new ApiError(503, 'service_unavailable', 'CAPTCHA provider unavailable. Please try again later.');
+    } catch (err) {
+      throw withCause(
+        new ApiError(503, 'service_unavailable', 'CAPTCHA provider unavailable. Please try again later.'),
+        err,
+      );
     }
     if (result.success !== true) return false;
     if (config.provider === 'recaptcha') {

@@ -6,7 +6,8 @@ import { dataExportRequests, users } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { fieldAad } from '../../lib/crypto/field-cipher.js';
 import { sha256Hex } from '../../lib/crypto/hash.js';
-import { ApiError, badRequest, notFound } from '../../lib/errors.js';
+import { ApiError, badRequest, notFound, withCause } from '../../lib/errors.js';
+import { unavailableDependency } from '../../lib/unavailable.js';
 import { type Page, paginate } from '../../lib/paging.js';
 import { recordAudit, recordAudits } from '../audit/recorder.js';
 import { EXPORT_SECTIONS, buildExport, exportFilename, serializeExport } from './export-document.js';
@@ -111,9 +112,12 @@ export function createExportService(c: Container) {
       } catch (recordErr) {
         c.logger.error({ err: errorName(recordErr) }, 'failed data export could not be recorded');
       }
-      // An audit store outage keeps its own answer (503); anything else is a generic 500.
-      if (err instanceof ApiError) throw err;
-      throw new ApiError(500, 'export_failed', 'Failed to export data. Please try again later.');
+      // An outage keeps its own answer (503); anything else is a generic 500 with its cause logged.
+      if (err instanceof ApiError || unavailableDependency(err)) throw err;
+      throw withCause(
+        new ApiError(500, 'export_failed', 'Failed to export data. Please try again later.'),
+        err,
+      );
     }
   }
 
