@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { unavailableDependency } from '../lib/unavailable.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -55,6 +56,43 @@ export function databaseOptions(
   };
 }
 
+/**
+ * SECURITY (availability): drizzle-orm's node-postgres `transaction()` does not release its client
+ * when `begin` fails, which is what happens on a connection a restarting server just ended: each
+ * such failure leaks a pool slot, and after an outage the pool is dry for good. drizzle is handed
+ * this pool instead (its name contains "Pool", which is how drizzle recognises a pool): a client
+ * whose connection failed is released at once (the pool discards it), and release is idempotent, so
+ * drizzle's own later release is harmless.
+ */
+class TransactionSafePool {
+  constructor(private readonly pool: pg.Pool) {}
+
+  query(config: unknown, values?: unknown): Promise<unknown> {
+    return this.pool.query(config as never, values as never);
+  }
+
+  async connect() {
+    const client = await this.pool.connect();
+    let released = false;
+    const release = (err?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(err);
+    };
+    return {
+      query: async (config: unknown, values?: unknown): Promise<unknown> => {
+        try {
+          return await client.query(config as never, values as never);
+        } catch (err) {
+          if (unavailableDependency(err, 'database')) release(err as Error);
+          throw err;
+        }
+      },
+      release,
+    };
+  }
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let statements = 0;
   const logger = {
@@ -83,7 +121,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on('connect', (client) => {
       client.on('error', onError);
     });
-    const db = drizzlePg({ client: pool, schema, logger }) as unknown as Db;
+    // The wrapper has the pool interface drizzle calls (query, connect, release), not its type.
+    const client = new TransactionSafePool(pool) as unknown as pg.Pool;
+    const db = drizzlePg({ client, schema, logger }) as unknown as Db;
     return {
       db,
       kind: 'postgres',

@@ -55,8 +55,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const stop = async () => {
     const s = server;
     server = null;
+    if (!s) return;
+    // Stop accepting first, then cut what is open: nothing gets through in between.
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
     cutConnections();
-    if (s) await new Promise<void>((resolve) => s.close(() => { resolve(); }));
+    await closed;
   };
 
   await listen();
