@@ -57,7 +57,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     server = null;
     if (!s) return;
     // Stop accepting first, then cut what is open: nothing gets through in between.
-    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      s.close(() => {
+        resolve();
+      }),
+    );
     cutConnections();
     await closed;
   };
