@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createContainer } from '../src/container.js';
+import { deploymentId, renewDeploymentId } from '../src/db/deployment.js';
 import { freshDatabase } from './helpers/database.js';
 import { testConfig } from './helpers/env.js';
 import { STRONG_PASSWORD, uniqueEmail } from './helpers/app.js';
@@ -99,6 +100,21 @@ describe.skipIf(!redisUrl)('shared-store keys carry the database they describe',
       expect(new Set(keys.map((k) => k.slice(prefix.length, prefix.length + 36))).size).toBeGreaterThan(1);
     } finally {
       await redis.quit();
+    }
+  });
+});
+
+describe('the deployment id', () => {
+  it('is made by the first migration, and deployment:new-id replaces it (after restoring a backup)', async () => {
+    const { database, drop } = await freshDatabase();
+    try {
+      const first = await deploymentId(database.db);
+      expect(first).toMatch(/^[0-9a-f-]{36}$/);
+      const renewed = await renewDeploymentId(database.db);
+      expect(renewed).not.toBe(first);
+      expect(await deploymentId(database.db)).toBe(renewed);
+    } finally {
+      await drop();
     }
   });
 });

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import type { CliCommands } from './types.js';
 import { databaseOptions, openDatabase } from '../db/client.js';
+import { renewDeploymentId } from '../db/deployment.js';
 import { runMigrations } from '../db/migrate.js';
 import { withDevSecrets } from '../lib/dev-secrets.js';
 import { checkPasswordPolicy } from '../lib/password/policy.js';
@@ -35,6 +36,20 @@ export const coreCommands: CliCommands = {
       const applied = await runMigrations(database);
       await database.close();
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+      return 0;
+    },
+  },
+  'deployment:new-id': {
+    help: 'give the database a new deployment id (after restoring a backup: Redis state of the old one is never read)',
+    run: async () => {
+      const config = loadConfig(withDevSecrets(process.env).env);
+      const database = await openDatabase(databaseOptions(config, 2));
+      try {
+        const id = await renewDeploymentId(database.db);
+        process.stdout.write(`deployment id is now ${id}; restart every instance\n`);
+      } finally {
+        await database.close();
+      }
       return 0;
     },
   },
