@@ -54,6 +54,11 @@ export interface ContainerOptions {
   logger?: Logger;
   /** CAPTCHA provider calls go through this (tests point it at a fake verifier). */
   fetch?: typeof fetch;
+  /**
+   * At start, wait this long for an unreachable database instead of failing at once (a service and
+   * its database often start together). Default 0.
+   */
+  waitForDatabaseMs?: number;
   /** Replaces REDIS_KEY_PREFIX (lets test runs share one Redis without meeting). */
   redisPrefix?: string;
 }
@@ -92,6 +97,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
       databaseMonitor.suspect();
     },
   });
+  await waitForDatabase(database, opts.waitForDatabaseMs ?? 0, logger);
   if (opts.migrate !== false) await runMigrations(database);
   const { db } = database;
   const metrics = createMetrics({ pool: database.pool });
@@ -235,3 +241,19 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
   };
 }
 export type Container = Awaited<ReturnType<typeof createContainer>>;
+
+async function waitForDatabase(database: Database, waitMs: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await database.ping();
+      if (attempt > 0) logger.info('database reachable: starting');
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      if (attempt === 0)
+        logger.warn({ err: loggableError(err) }, 'database unreachable: waiting for it to start');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}

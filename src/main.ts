@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       'development secrets were generated and are kept in the data folder; set them in the environment for production',
     );
   }
-  const container = await createContainer(config, { logger });
+  const container = await createContainer(config, { logger, waitForDatabaseMs: 120_000 });
   if (config.bootstrapSuperuser) {
     const outcome = await bootstrapSuperuser(container, config.bootstrapSuperuser);
     logger.info({ outcome }, 'bootstrap superuser from DJANGO_SUPERUSER_*');
