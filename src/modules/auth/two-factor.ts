@@ -63,6 +63,35 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
     if (!ok) throw validationError({ password: ['Password is incorrect'] });
   }
 
+  const expired = () =>
+    new ApiError(
+      401,
+      '2fa_session_expired',
+      '2FA session expired. Please login again with your email and password.',
+    );
+
+  /** Checks a code against the pending login step of this e-mail. */
+  async function checkCode(email: string, code: string) {
+    const userId = await pending2fa.find(email);
+    if (userId === null) throw expired();
+    const user = await createUserRepo(db).findById(userId);
+    if (!user?.isActive || user.email !== email) throw expired();
+    const secret = user.totpEnabled ? await openSecret(user) : null;
+    if (!secret) throw badRequest('2FA is not properly configured');
+    // SECURITY: the step's attempt is counted before the check; past its last one the step is gone.
+    const attempt = await pending2fa.admitCode(email);
+    if (attempt === null) throw expired();
+    const at = now();
+    const accepted = /^\d{6}$/.test(code)
+      ? await (async () => {
+          const step = matchTotp(secret, code, at);
+          // SECURITY: a code is accepted once: its time step must be newer than the last accepted one.
+          return step !== null && createTwoFactorRepo(db).acceptTotpStep(user.id, step, at);
+        })()
+      : await createTwoFactorRepo(db).consumeBackupCode(user.id, normaliseBackupCode(code), at);
+    return { user, accepted, attempt };
+  }
+
   const audit = (
     user: UserRow,
     meta: RequestMeta,
@@ -169,35 +198,21 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
         errors.code = ['Code must be either a 6-digit TOTP code or an 8-character backup code (XXXX-XXXX)'];
       }
       if (Object.keys(errors).length || !email.ok) throw validationError(errors);
-      await lockout.assertNotLocked(email.value, meta.ip);
-      const userId = await pending2fa.find(email.value);
-      const expired = () =>
-        new ApiError(
-          401,
-          '2fa_session_expired',
-          '2FA session expired. Please login again with your email and password.',
-        );
-      if (userId === null) throw expired();
-      const user = await createUserRepo(db).findById(userId);
-      if (!user?.isActive || user.email !== email.value) throw expired();
-      const secret = user.totpEnabled ? await openSecret(user) : null;
-      if (!secret) throw badRequest('2FA is not properly configured');
-      const at = now();
-      const accepted = /^\d{6}$/.test(code)
-        ? await (async () => {
-            const step = matchTotp(secret, code, at);
-            // SECURITY: a code is accepted once: its time step must be newer than the last accepted one.
-            return step !== null && createTwoFactorRepo(db).acceptTotpStep(user.id, step, at);
-          })()
-        : await createTwoFactorRepo(db).consumeBackupCode(user.id, normaliseBackupCode(code), at);
-      if (!accepted) {
+      // SECURITY: counted against the account and address before the code is checked.
+      const attempt = await lockout.assertNotLocked(email.value, meta.ip);
+      const checked = await checkCode(email.value, code).catch(async (err: unknown) => {
+        await attempt.release(); // no code was checked
+        throw err;
+      });
+      if (!checked.accepted) {
         await lockout.recordFailure(email.value, meta.ip);
-        await pending2fa.wrongCode(email.value);
-        await audit(user, meta, '2fa_failed', 'failure');
+        await pending2fa.wrongCode(email.value, checked.attempt);
+        await audit(checked.user, meta, '2fa_failed', 'failure');
         throw new ApiError(401, 'invalid_2fa_code', 'Invalid 2FA code');
       }
+      await attempt.release();
       await pending2fa.finish(email.value);
-      return completeLogin(user, meta, '2fa_success');
+      return completeLogin(checked.user, meta, '2fa_success');
     },
 
     async disable(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
