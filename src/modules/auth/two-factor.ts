@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/recorder.js';
 import type { DataKeyStore } from '../keys/data-keys.js';
 import type { Mailer } from '../mail/mailer.js';
 import { createUserRepo, type UserRow } from '../users/repo.js';
-import { generateBackupCodes, normaliseBackupCode } from './backup-codes.js';
+import { createBackupCodeHasher, generateBackupCodes, isBackupCodeInput } from './backup-codes.js';
 import type { Lockout } from './lockout.js';
 import type { LoginCompletion } from './login-completion.js';
 import type { PendingTwoFactor } from './pending-2fa.js';
@@ -35,6 +35,8 @@ export interface TwoFactorDeps {
   completeLogin: LoginCompletion;
   mailer: Mailer;
   allowedEmailDomains: string[];
+  /** Keys the stored backup-code hashes (a sub-key is derived from it). */
+  blindIndexKey: Buffer;
   now: () => Date;
 }
 
@@ -44,6 +46,7 @@ export type Enroller = { kind: 'actor'; actor: Actor } | { kind: 'setup'; userId
 export function createTwoFactorService(deps: TwoFactorDeps) {
   const { db, kv, cipher, dataKeys, hasher, lockout, pending2fa, completeLogin, mailer, now } = deps;
   const setupKey = (userId: number) => `2fa:setup:${userId}`;
+  const backupCodes = createBackupCodeHasher(deps.blindIndexKey);
 
   async function loadUser(userId: number): Promise<UserRow> {
     const user = await createUserRepo(db).findById(userId);
@@ -88,7 +91,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
           // SECURITY: a code is accepted once: its time step must be newer than the last accepted one.
           return step !== null && createTwoFactorRepo(db).acceptTotpStep(user.id, step, at);
         })()
-      : await createTwoFactorRepo(db).consumeBackupCode(user.id, normaliseBackupCode(code), at);
+      : await createTwoFactorRepo(db).consumeBackupCode(user.id, backupCodes.lookups(code), at);
     return { user, accepted, attempt };
   }
 
@@ -158,7 +161,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
         const dek = await dataKeys.obtain(tx, user.id);
         const repo = createTwoFactorRepo(tx);
         await repo.enable(user.id, cipher.encrypt(dek, secret, secretAad(user.id)), step, at);
-        await repo.replaceBackupCodes(user.id, codes, at);
+        await repo.replaceBackupCodes(user.id, codes.map(backupCodes.hash), at);
         await recordAudit(
           tx,
           { actor: { userId: user.id, role: user.role }, meta },
@@ -193,9 +196,9 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       const code = rawCode.trim();
       if (body.code === undefined || body.code === '') errors.code = ['This field is required.'];
       else if (code.length < 6) errors.code = ['Ensure this field has at least 6 characters.'];
-      else if (code.length > 9) errors.code = ['Ensure this field has no more than 9 characters.'];
-      else if (!/^\d{6}$/.test(code) && !/^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/.test(code.replace(/\s+/g, ''))) {
-        errors.code = ['Code must be either a 6-digit TOTP code or an 8-character backup code (XXXX-XXXX)'];
+      else if (code.length > 14) errors.code = ['Ensure this field has no more than 14 characters.'];
+      else if (!/^\d{6}$/.test(code) && !isBackupCodeInput(code)) {
+        errors.code = ['Code must be either a 6-digit TOTP code or a backup code (XXXX-XXXX-XXXX)'];
       }
       if (Object.keys(errors).length || !email.ok) throw validationError(errors);
       // SECURITY: counted against the account and address before the code is checked.
@@ -249,7 +252,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       }
       const codes = generateBackupCodes();
       await db.transaction(async (tx) => {
-        await createTwoFactorRepo(tx).replaceBackupCodes(user.id, codes, now());
+        await createTwoFactorRepo(tx).replaceBackupCodes(user.id, codes.map(backupCodes.hash), now());
         await recordAudit(
           tx,
           { actor, meta },
