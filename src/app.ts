@@ -27,7 +27,7 @@ import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
-import { registerRateLimits } from './plugins/rate-limit.js';
+import { createThrottles, registerRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFrom } from './plugins/request-context.js';
 import { registerNotFound } from './plugins/routing.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -147,14 +147,16 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     exposedHeaders: ['X-Request-ID', 'Retry-After'],
     maxAge: 86400,
   });
+  const throttles = createThrottles(config.rateLimits, c.makeLimiter, c.metrics.limited);
   registerAuth(app, {
     tokens: c.tokens,
+    refusals: throttles.refusals,
     sessionState: c.sessionState,
     now: c.now,
     idleTimeoutSeconds: config.jwt.idleTimeout,
     touchSession: c.touchSession,
   });
-  registerRateLimits(app, config.rateLimits, c.makeLimiter, c.metrics.limited);
+  registerRateLimits(app, throttles);
   registerNotFound(app);
   registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });
   await registerOpenApi(app);

@@ -186,6 +186,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     completeLogin,
     mailer,
     allowedEmailDomains: config.allowedEmailDomains,
+    blindIndexKey: config.encryption.blindIndexKey,
     now,
   });
   const passwords = createPasswordService({

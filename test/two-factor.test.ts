@@ -71,7 +71,7 @@ async function userRow(id: number) {
   return row;
 }
 
-const BACKUP_CODE = /^[A-Z0-9]{4}-[A-Z0-9]{4}$/;
+const BACKUP_CODE = /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
 const EXPIRED = {
   detail: '2FA session expired. Please login again with your email and password.',
   code: '2fa_session_expired',
@@ -361,12 +361,12 @@ describe('login with 2FA', () => {
         { code: ['Ensure this field has at least 6 characters.'] },
       ],
       [
-        { email: 'a@capaciti.org.za', code: '1234567890' },
-        { code: ['Ensure this field has no more than 9 characters.'] },
+        { email: 'a@capaciti.org.za', code: '123456789012345' },
+        { code: ['Ensure this field has no more than 14 characters.'] },
       ],
       [
         { email: 'a@capaciti.org.za', code: '1234567' },
-        { code: ['Code must be either a 6-digit TOTP code or an 8-character backup code (XXXX-XXXX)'] },
+        { code: ['Code must be either a 6-digit TOTP code or a backup code (XXXX-XXXX-XXXX)'] },
       ],
     ];
     for (const [payload, errors] of cases) {

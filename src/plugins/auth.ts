@@ -42,8 +42,15 @@ export const STAFF: readonly Role[] = ['admin', 'superuser'];
 export const SUPERUSER: readonly Role[] = ['superuser'];
 export const CANDIDATE_ONLY: readonly Role[] = ['candidate'];
 
+/** Counts refused authentications per client address (the rate-limit plugin). */
+export interface RefusalGuard {
+  /** Called for every 401 of this gate; may answer 429 `throttled` instead. */
+  refused(request: FastifyRequest): Promise<void>;
+}
+
 export interface AuthDeps {
   tokens: TokenService;
+  refusals?: RefusalGuard;
   sessionState: SessionStateCache;
   now: () => Date;
   idleTimeoutSeconds: number;
@@ -114,6 +121,16 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   }
 
   app.addHook('onRequest', async (request) => {
+    try {
+      await gate(request);
+    } catch (err) {
+      // SECURITY: refused authentications count against the client address (floods end in 429s).
+      if (err instanceof ApiError && err.status === 401) await deps.refusals?.refused(request);
+      throw err;
+    }
+  });
+
+  async function gate(request: FastifyRequest): Promise<void> {
     const auth = request.routeOptions.config.auth;
     if (auth === undefined || auth === 'public-ignore-token') return;
     const token = bearer(request);
@@ -130,7 +147,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const actor = request.actor;
     if (!actor) throw AUTH_FAILED();
     if (!auth.includes(actor.role)) throw forbidden(request.routeOptions.config.deniedMessage);
-  });
+  }
 }
 
 /** The caller of a route that requires a role (set by the auth hook). */

@@ -16,12 +16,26 @@ export function createPasswordRepo(db: DbOrTx) {
         .limit(HISTORY_DEPTH);
       return rows.map((r) => r.hash);
     },
-    /** Replaces the password, keeps the old hash in the history (newest 5 kept). */
-    async setPassword(userId: number, oldHash: string, newHash: string, at: Date): Promise<void> {
-      await db
+    /** The current hash, locked until the transaction ends. */
+    async lockCurrentHash(userId: number): Promise<string | undefined> {
+      const rows = await db
+        .select({ hash: users.password })
+        .from(users)
+        .where(eq(users.id, userId))
+        .for('update');
+      return rows[0]?.hash;
+    },
+    /**
+     * Replaces the password if `oldHash` is still the current one (compare-and-swap) and keeps it in
+     * the history (newest 5 kept); false, with nothing written, when another change came first.
+     */
+    async setPassword(userId: number, oldHash: string, newHash: string, at: Date): Promise<boolean> {
+      const swapped = await db
         .update(users)
         .set({ password: newHash, passwordLastChanged: at, updatedAt: at })
-        .where(eq(users.id, userId));
+        .where(and(eq(users.id, userId), eq(users.password, oldHash)))
+        .returning({ id: users.id });
+      if (swapped.length === 0) return false;
       if (!oldHash.startsWith('!')) {
         await db.insert(passwordHistory).values({ userId, passwordHash: oldHash, createdAt: at });
       }
@@ -40,6 +54,7 @@ export function createPasswordRepo(db: DbOrTx) {
           ),
         ),
       );
+      return true;
     },
     async voidUnusedTokens(userId: number, at: Date): Promise<void> {
       await db

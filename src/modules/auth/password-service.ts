@@ -22,6 +22,8 @@ const RESET_TTL_MS = 3600_000;
 /** Both answers of a reset request take at least this long, so timing does not reveal accounts. */
 const RESET_REQUEST_FLOOR_MS = 250;
 const REUSE_MESSAGE = `You cannot reuse any of your last ${HISTORY_DEPTH} passwords.`;
+const OLD_PASSWORD_INCORRECT = 'Old password is incorrect';
+const CHANGE_FAILED = 'Password change validation failed';
 
 const attributes = (u: UserRow) => ({ email: u.email, firstName: u.firstName, lastName: u.lastName });
 
@@ -61,7 +63,12 @@ export function createPasswordService(deps: PasswordDeps) {
     const at = now();
     const newHash = await hasher.hash(password);
     const ended = await db.transaction(async (tx) => {
-      await createPasswordRepo(tx).setPassword(user.id, user.password, newHash, at);
+      const repo = createPasswordRepo(tx);
+      // SECURITY: a change replaces only the hash whose password it verified (compare-and-swap), so
+      // of concurrent changes exactly one wins. A reset, authorised by its single-use token, replaces
+      // whatever is current (locked, so the history keeps the hash it really replaced).
+      const current = reason === 'password_change' ? user.password : await repo.lockCurrentHash(user.id);
+      if (current === undefined || !(await repo.setPassword(user.id, current, newHash, at))) return null;
       const terminated = await sessions.terminate(
         tx,
         keepSessionId === undefined ? { userId: user.id } : { userId: user.id, exceptId: keepSessionId },
@@ -80,13 +87,18 @@ export function createPasswordService(deps: PasswordDeps) {
       );
       return terminated;
     });
+    if (ended === null) {
+      throw reason === 'password_change'
+        ? validationError({ old_password: [OLD_PASSWORD_INCORRECT] }, CHANGE_FAILED)
+        : badRequest('Invalid or expired token');
+    }
     await sessions.evict(ended);
     mailer.send('password_changed', user.email, { name: user.firstName, at: fmt(at) });
   }
 
   return {
     async change(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
-      const fail = (errors: FieldErrors) => validationError(errors, 'Password change validation failed');
+      const fail = (errors: FieldErrors) => validationError(errors, CHANGE_FAILED);
       const oldPassword = body.old_password;
       const newPassword = body.new_password;
       const errors: FieldErrors = {};
@@ -110,7 +122,7 @@ export function createPasswordService(deps: PasswordDeps) {
       const user = await createUserRepo(db).findById(actor.userId);
       if (!user) throw new ApiError(401, 'authentication_failed', 'Authentication failed');
       if (!(await hasher.verify(oldPassword, user.password)).ok)
-        errors.old_password = ['Old password is incorrect'];
+        errors.old_password = [OLD_PASSWORD_INCORRECT];
       const problems = checkPasswordPolicy(newPassword, attributes(user));
       if (newPassword === oldPassword) problems.push('New password cannot be the same as your old password');
       else if (!errors.old_password && (await reused(user, newPassword))) problems.push(REUSE_MESSAGE);

@@ -5,7 +5,7 @@ import { emailKey } from './lockout.js';
 /**
  * The pending second login step (spec auth.md §3.6, §4): a marker per e-mail for 300 s in the shared
  * store, so whichever instance answers `2fa/verify-code/` finds it (the original kept it per worker).
- * Five wrong codes drop it.
+ * Five wrong codes drop it; a sixth code is never checked, however many arrive at once.
  */
 const TTL_SECONDS = 300;
 const MAX_WRONG_CODES = 5;
@@ -23,9 +23,21 @@ export function createPendingTwoFactor(kv: KeyValueStore) {
       const value = await kv.get(marker(email));
       return value === null ? null : Number(value);
     },
-    async wrongCode(email: string): Promise<void> {
-      if ((await kv.incr(attempts(email), TTL_SECONDS)) >= MAX_WRONG_CODES)
-        await kv.del(marker(email), attempts(email));
+    /**
+     * SECURITY: counts a code before it is checked (one atomic increment in the shared store), so a
+     * burst gets at most five checks per step: the attempt's number, or null when none is left (the
+     * step is dropped). The counter itself stays until it expires or a new step starts: resetting it
+     * here would hand fresh attempts to requests already in flight.
+     */
+    async admitCode(email: string): Promise<number | null> {
+      const n = await kv.incr(attempts(email), TTL_SECONDS);
+      if (n <= MAX_WRONG_CODES) return n;
+      await kv.del(marker(email));
+      return null;
+    },
+    /** A wrong code; the step's last attempt drops it. */
+    async wrongCode(email: string, attempt: number): Promise<void> {
+      if (attempt >= MAX_WRONG_CODES) await kv.del(marker(email));
     },
     async finish(email: string): Promise<void> {
       await kv.del(marker(email), attempts(email));

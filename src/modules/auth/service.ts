@@ -116,11 +116,17 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (charCount(password) > 128) {
       throw validationError({ password: [passwordLengthError(password) ?? ''] }, 'Invalid password');
     }
-    await lockout.assertNotLocked(checked.value, meta.ip);
-    await captcha.check(checked.value, meta.ip, body.captcha_token, 'login');
-    const user = await createUserRepo(db).findByEmail(checked.value);
-    // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
-    const check = await hasher.verify(password, user?.password);
+    // SECURITY: the attempt is counted before the password is checked (a burst gets no more checks).
+    const attempt = await lockout.assertNotLocked(checked.value, meta.ip);
+    const { user, check } = await (async () => {
+      await captcha.check(checked.value, meta.ip, body.captcha_token, 'login');
+      const found = await createUserRepo(db).findByEmail(checked.value);
+      // SECURITY: unknown e-mail, wrong password and inactive user answer alike, after a real hash check.
+      return { user: found, check: await hasher.verify(password, found?.password) };
+    })().catch(async (err: unknown) => {
+      await attempt.release(); // no password was checked
+      throw err;
+    });
     if (!user || !check.ok || !user.isActive) {
       const locked = await lockout.recordFailure(checked.value, meta.ip);
       const subject = {
@@ -137,6 +143,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       ]);
       throw INVALID_CREDENTIALS();
     }
+    await attempt.release();
     if (check.needsRehash) {
       await createUserRepo(db).update(user.id, { password: await hasher.hash(password) });
     }

@@ -1,29 +1,32 @@
-import { and, count, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { twoFactorBackupCodes, users } from '../../db/schema.js';
-import { hashBackupCode } from './backup-codes.js';
 
 /** TOTP state on users and the backup-code table. */
 export function createTwoFactorRepo(db: DbOrTx) {
   return {
-    async replaceBackupCodes(userId: number, codes: string[], at: Date): Promise<void> {
+    /** Replaces every code of the user by these (their stored hashes). */
+    async replaceBackupCodes(userId: number, hashes: string[], at: Date): Promise<void> {
       await db.delete(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, userId));
       await db
         .insert(twoFactorBackupCodes)
-        .values(codes.map((code) => ({ userId, codeHash: hashBackupCode(code), createdAt: at })));
+        .values(hashes.map((codeHash) => ({ userId, codeHash, createdAt: at })));
     },
     async deleteBackupCodes(userId: number): Promise<void> {
       await db.delete(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, userId));
     },
-    /** Marks an unused matching code used; true when this call consumed it (single use, race-free). */
-    async consumeBackupCode(userId: number, code: string, at: Date): Promise<boolean> {
+    /**
+     * Marks an unused code stored under one of these hashes used; true when this call consumed it
+     * (single use, race-free: the update itself checks `used`).
+     */
+    async consumeBackupCode(userId: number, hashes: string[], at: Date): Promise<boolean> {
       const rows = await db
         .update(twoFactorBackupCodes)
         .set({ used: true, usedAt: at })
         .where(
           and(
             eq(twoFactorBackupCodes.userId, userId),
-            eq(twoFactorBackupCodes.codeHash, hashBackupCode(code)),
+            inArray(twoFactorBackupCodes.codeHash, hashes),
             eq(twoFactorBackupCodes.used, false),
           ),
         )

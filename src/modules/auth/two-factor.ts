@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/recorder.js';
 import type { DataKeyStore } from '../keys/data-keys.js';
 import type { Mailer } from '../mail/mailer.js';
 import { createUserRepo, type UserRow } from '../users/repo.js';
-import { generateBackupCodes, normaliseBackupCode } from './backup-codes.js';
+import { createBackupCodeHasher, generateBackupCodes, isBackupCodeInput } from './backup-codes.js';
 import type { Lockout } from './lockout.js';
 import type { LoginCompletion } from './login-completion.js';
 import type { PendingTwoFactor } from './pending-2fa.js';
@@ -35,6 +35,8 @@ export interface TwoFactorDeps {
   completeLogin: LoginCompletion;
   mailer: Mailer;
   allowedEmailDomains: string[];
+  /** Keys the stored backup-code hashes (a sub-key is derived from it). */
+  blindIndexKey: Buffer;
   now: () => Date;
 }
 
@@ -44,6 +46,7 @@ export type Enroller = { kind: 'actor'; actor: Actor } | { kind: 'setup'; userId
 export function createTwoFactorService(deps: TwoFactorDeps) {
   const { db, kv, cipher, dataKeys, hasher, lockout, pending2fa, completeLogin, mailer, now } = deps;
   const setupKey = (userId: number) => `2fa:setup:${userId}`;
+  const backupCodes = createBackupCodeHasher(deps.blindIndexKey);
 
   async function loadUser(userId: number): Promise<UserRow> {
     const user = await createUserRepo(db).findById(userId);
@@ -61,6 +64,35 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
     const ok =
       typeof password === 'string' && password !== '' && (await hasher.verify(password, user.password)).ok;
     if (!ok) throw validationError({ password: ['Password is incorrect'] });
+  }
+
+  const expired = () =>
+    new ApiError(
+      401,
+      '2fa_session_expired',
+      '2FA session expired. Please login again with your email and password.',
+    );
+
+  /** Checks a code against the pending login step of this e-mail. */
+  async function checkCode(email: string, code: string) {
+    const userId = await pending2fa.find(email);
+    if (userId === null) throw expired();
+    const user = await createUserRepo(db).findById(userId);
+    if (!user?.isActive || user.email !== email) throw expired();
+    const secret = user.totpEnabled ? await openSecret(user) : null;
+    if (!secret) throw badRequest('2FA is not properly configured');
+    // SECURITY: the step's attempt is counted before the check; past its last one the step is gone.
+    const attempt = await pending2fa.admitCode(email);
+    if (attempt === null) throw expired();
+    const at = now();
+    const accepted = /^\d{6}$/.test(code)
+      ? await (async () => {
+          const step = matchTotp(secret, code, at);
+          // SECURITY: a code is accepted once: its time step must be newer than the last accepted one.
+          return step !== null && createTwoFactorRepo(db).acceptTotpStep(user.id, step, at);
+        })()
+      : await createTwoFactorRepo(db).consumeBackupCode(user.id, backupCodes.lookups(code), at);
+    return { user, accepted, attempt };
   }
 
   const audit = (
@@ -129,7 +161,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
         const dek = await dataKeys.obtain(tx, user.id);
         const repo = createTwoFactorRepo(tx);
         await repo.enable(user.id, cipher.encrypt(dek, secret, secretAad(user.id)), step, at);
-        await repo.replaceBackupCodes(user.id, codes, at);
+        await repo.replaceBackupCodes(user.id, codes.map(backupCodes.hash), at);
         await recordAudit(
           tx,
           { actor: { userId: user.id, role: user.role }, meta },
@@ -164,40 +196,26 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       const code = rawCode.trim();
       if (body.code === undefined || body.code === '') errors.code = ['This field is required.'];
       else if (code.length < 6) errors.code = ['Ensure this field has at least 6 characters.'];
-      else if (code.length > 9) errors.code = ['Ensure this field has no more than 9 characters.'];
-      else if (!/^\d{6}$/.test(code) && !/^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/.test(code.replace(/\s+/g, ''))) {
-        errors.code = ['Code must be either a 6-digit TOTP code or an 8-character backup code (XXXX-XXXX)'];
+      else if (code.length > 14) errors.code = ['Ensure this field has no more than 14 characters.'];
+      else if (!/^\d{6}$/.test(code) && !isBackupCodeInput(code)) {
+        errors.code = ['Code must be either a 6-digit TOTP code or a backup code (XXXX-XXXX-XXXX)'];
       }
       if (Object.keys(errors).length || !email.ok) throw validationError(errors);
-      await lockout.assertNotLocked(email.value, meta.ip);
-      const userId = await pending2fa.find(email.value);
-      const expired = () =>
-        new ApiError(
-          401,
-          '2fa_session_expired',
-          '2FA session expired. Please login again with your email and password.',
-        );
-      if (userId === null) throw expired();
-      const user = await createUserRepo(db).findById(userId);
-      if (!user?.isActive || user.email !== email.value) throw expired();
-      const secret = user.totpEnabled ? await openSecret(user) : null;
-      if (!secret) throw badRequest('2FA is not properly configured');
-      const at = now();
-      const accepted = /^\d{6}$/.test(code)
-        ? await (async () => {
-            const step = matchTotp(secret, code, at);
-            // SECURITY: a code is accepted once: its time step must be newer than the last accepted one.
-            return step !== null && createTwoFactorRepo(db).acceptTotpStep(user.id, step, at);
-          })()
-        : await createTwoFactorRepo(db).consumeBackupCode(user.id, normaliseBackupCode(code), at);
-      if (!accepted) {
+      // SECURITY: counted against the account and address before the code is checked.
+      const attempt = await lockout.assertNotLocked(email.value, meta.ip);
+      const checked = await checkCode(email.value, code).catch(async (err: unknown) => {
+        await attempt.release(); // no code was checked
+        throw err;
+      });
+      if (!checked.accepted) {
         await lockout.recordFailure(email.value, meta.ip);
-        await pending2fa.wrongCode(email.value);
-        await audit(user, meta, '2fa_failed', 'failure');
+        await pending2fa.wrongCode(email.value, checked.attempt);
+        await audit(checked.user, meta, '2fa_failed', 'failure');
         throw new ApiError(401, 'invalid_2fa_code', 'Invalid 2FA code');
       }
+      await attempt.release();
       await pending2fa.finish(email.value);
-      return completeLogin(user, meta, '2fa_success');
+      return completeLogin(checked.user, meta, '2fa_success');
     },
 
     async disable(actor: Actor, body: Record<string, unknown>, meta: RequestMeta) {
@@ -234,7 +252,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       }
       const codes = generateBackupCodes();
       await db.transaction(async (tx) => {
-        await createTwoFactorRepo(tx).replaceBackupCodes(user.id, codes, now());
+        await createTwoFactorRepo(tx).replaceBackupCodes(user.id, codes.map(backupCodes.hash), now());
         await recordAudit(
           tx,
           { actor, meta },
