@@ -124,6 +124,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
       onFailure: () => {
         monitor.suspect();
       },
+      isDown: () => monitor.isDown(),
     });
     if (await redisReady(client)) metrics.dependency('redis', true);
     else monitor.suspect();

@@ -112,6 +112,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** Told when a command fails: Redis may be down. */
   onFailure?: () => void;
+  /** True while Redis is known to be down: commands fail at once instead of waiting for a timeout. */
+  isDown?: () => boolean;
 }
 
 export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValueStore {
@@ -119,6 +121,7 @@ export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValu
   const k = (key: string) => prefix + key;
   // Every failure reaches callers as "Redis unavailable": they fall back to PostgreSQL or answer 503.
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+    if (opts.isDown?.()) throw new DependencyUnavailableError('redis');
     try {
       return await op();
     } catch (err) {
