@@ -21,6 +21,7 @@ import { exportRoutes } from './modules/privacy/export-routes.js';
 import { policyRoutes } from './modules/privacy/policy-routes.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAccessLog } from './plugins/access-log.js';
+import { registerDeniedAudit } from './plugins/denied-audit.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
@@ -135,6 +136,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     touchSession: c.touchSession,
   });
   registerRateLimits(app, config.rateLimits, c.makeLimiter, c.metrics.limited);
+  registerDeniedAudit(app, { db: c.db, logger: c.logger });
   registerNotFound(app);
   registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });
   await registerOpenApi(app);
