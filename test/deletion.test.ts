@@ -331,7 +331,7 @@ describe('cancelling a request', () => {
     const cancelled = await auditRows('deletion_cancelled', user.id);
     expect(cancelled.map((r) => r.outcome)).toEqual(['denied', 'denied', 'success', 'success']);
     // The refused attempts of the stranger and the admin are recorded (privacy.md §6).
-    expect(cancelled.slice(0, 2).map((r) => r.actor_id)).toEqual([stranger.id, admin.id]);
+    expect(cancelled.slice(0, 2).map((r) => Number(r.actor_id))).toEqual([stranger.id, admin.id]);
   });
 });
 
