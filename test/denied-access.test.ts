@@ -165,23 +165,15 @@ const PROBES: Probe[] = [
     resourceId: () => consentId,
     action: 'consent_withdrawn',
   },
-  {
+  ...(['admin', 'B'] as const).map((who): Probe => ({
     method: 'POST',
     path: '/popia/deletion-requests/{id}/cancel/',
     pathId: () => deletionId,
     resourceType: 'data_deletion_request',
     resourceId: () => deletionId,
     action: 'deletion_cancelled',
-    who: 'admin',
-  },
-  {
-    method: 'POST',
-    path: '/popia/deletion-requests/{id}/cancel/',
-    pathId: () => deletionId,
-    resourceType: 'data_deletion_request',
-    resourceId: () => deletionId,
-    action: 'deletion_cancelled',
-  },
+    who,
+  })),
 ];
 
 const label = (p: Probe) => `${p.who ?? 'B'} ${p.method} ${p.path}`;
