@@ -24,6 +24,7 @@ import type { Dependency } from './lib/unavailable.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAvailability } from './plugins/availability.js';
 import { registerAccessLog } from './plugins/access-log.js';
+import { registerDeniedAudit } from './plugins/denied-audit.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
@@ -157,6 +158,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     touchSession: c.touchSession,
   });
   registerRateLimits(app, throttles);
+  registerDeniedAudit(app, { db: c.db, logger: c.logger });
   registerNotFound(app);
   registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });
   await registerOpenApi(app);

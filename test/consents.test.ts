@@ -240,9 +240,15 @@ describe('consents', () => {
     const audits = await t.c.db
       .select()
       .from(auditLog)
-      .where(and(eq(auditLog.action, 'consent_withdrawn'), eq(auditLog.subjectUserId, alice.id)));
-    expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ actorId: alice.id, resourceId: String(dataProcessing.id) });
+      .where(and(eq(auditLog.action, 'consent_withdrawn'), eq(auditLog.subjectUserId, alice.id)))
+      .orderBy(auditLog.id);
+    // Bob's and the admin's refused attempts (privacy.md §6), then Alice's withdrawal.
+    expect(audits.map((a) => [a.actorId, a.outcome])).toEqual([
+      [bob.id, 'denied'],
+      [admin.id, 'denied'],
+      [alice.id, 'success'],
+    ]);
+    expect(audits[2]).toMatchObject({ actorId: alice.id, resourceId: String(dataProcessing.id) });
     expect((await get('/api/popia/consents/status/', alice)).json().consent_required).toEqual([
       'data_processing',
     ]);

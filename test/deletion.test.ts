@@ -328,7 +328,10 @@ describe('cancelling a request', () => {
     const exec = await execute(next.id, admin.access);
     expect(exec.statusCode).toBe(400);
     expect(exec.json().detail).toBe('Only approved requests can be executed');
-    expect(await auditRows('deletion_cancelled', user.id)).toHaveLength(2);
+    const cancelled = await auditRows('deletion_cancelled', user.id);
+    expect(cancelled.map((r) => r.outcome)).toEqual(['denied', 'denied', 'success', 'success']);
+    // The refused attempts of the stranger and the admin are recorded (privacy.md §6).
+    expect(cancelled.slice(0, 2).map((r) => Number(r.actor_id))).toEqual([stranger.id, admin.id]);
   });
 });
 

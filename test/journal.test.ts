@@ -447,7 +447,15 @@ describe('GET/PUT/PATCH/DELETE /journal/<id>/', () => {
     // Bug #21: an entry whose id equals the caller's user id is not theirs for that reason.
     const got = await send('GET', `/api/journal/${entry.id}/`, alice.access);
     expect(got.json<Entry>().activities).toBe('Went for a walk');
-    expect(await auditRows(entry.id)).toHaveLength(1);
+    // The create, and bob's four refused attempts (privacy.md §6); nothing for the missing id.
+    const audits = await auditRows(entry.id);
+    expect(audits.map((r) => [r.action, r.outcome, r.actorId])).toEqual([
+      ['create', 'success', alice.id],
+      ['read', 'denied', bob.id],
+      ['update', 'denied', bob.id],
+      ['update', 'denied', bob.id],
+      ['delete', 'denied', bob.id],
+    ]);
   });
 
   it('PATCH writes only the given field and bumps updated_at', async () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { ID_PARAM, idParams } from '../../lib/validation.js';
 import { ALL_ROLES, STAFF, actorOf } from '../../plugins/auth.js';
+import { deniedAudit } from '../audit/denied.js';
 import { candidateParams, NotePage, NoteListQuery, NoteResponse } from './schemas.js';
 import { createNoteService } from './service.js';
 
@@ -70,7 +71,7 @@ export function adminNotesRoutes(c: Container) {
     r.get(
       path,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('admin_note', 'read') },
         schema: { tags, summary: 'One note', params: idParams, response: { 200: NoteResponse } },
       },
       async (req) => notes.get(actorOf(req), req.meta, req.params.id),
@@ -83,7 +84,7 @@ export function adminNotesRoutes(c: Container) {
       r.route({
         method,
         url: path,
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('admin_note', 'update') },
         schema: {
           tags,
           summary: partial ? 'Change some fields of a note (staff)' : 'Replace a note (staff)',
@@ -98,7 +99,7 @@ export function adminNotesRoutes(c: Container) {
     r.delete(
       path,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('admin_note', 'delete') },
         schema: { tags, summary: 'Delete a note (staff)', params: idParams },
       },
       async (req, reply) => {

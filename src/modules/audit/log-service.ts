@@ -4,6 +4,7 @@ import type { Container } from '../../container.js';
 import { auditLog, users } from '../../db/schema.js';
 import type { Actor } from '../../lib/actor.js';
 import { type Page, paginate } from '../../lib/paging.js';
+import { notRefusedByOthers } from './denied.js';
 import type { AccessLogItem, AccessLogQueryInput, AuditEntry, AuditLogQueryInput } from './schemas.js';
 
 type AuditRow = typeof auditLog.$inferSelect;
@@ -13,11 +14,12 @@ export function createAuditLogService(c: Container) {
   const { db } = c;
   const newestFirst = [desc(auditLog.at), desc(auditLog.id)];
 
-  /** Entries about `userId` made by someone else (or by anyone with `includeSelf`). */
+  /** Entries about `userId` made by someone else (or by anyone with `includeSelf`); no refused attempts. */
   const aboutUser = (userId: number, includeSelf: boolean): SQL | undefined =>
     and(
       eq(auditLog.subjectUserId, userId),
       includeSelf ? undefined : sql`${auditLog.actorId} is distinct from ${userId}`,
+      notRefusedByOthers,
     );
 
   /** One query for the names of every actor on a page; a removed user has no name. */
@@ -114,6 +116,7 @@ export function createAuditLogService(c: Container) {
         query.subject !== undefined ? eq(auditLog.subjectUserId, query.subject) : undefined,
         query.action !== undefined ? eq(auditLog.action, query.action) : undefined,
         query.resource_type !== undefined ? eq(auditLog.resourceType, query.resource_type) : undefined,
+        query.outcome !== undefined ? eq(auditLog.outcome, query.outcome) : undefined,
         ...dateRange(query.date_from, query.date_to),
       );
       const result = await page(request, query, where);

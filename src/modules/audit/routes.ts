@@ -35,7 +35,7 @@ export function auditRoutes(c: Container) {
           tags,
           summary: 'The full audit log, newest first (superuser)',
           description:
-            'Filters: `actor`, `subject` (user ids), `action`, `resource_type`, `date_from`, `date_to` (YYYY-MM-DD, inclusive, in TIME_ZONE).',
+            'Filters: `actor`, `subject` (user ids), `action`, `resource_type`, `outcome` (`success`, `denied`, `failure`), `date_from`, `date_to` (YYYY-MM-DD, inclusive, in TIME_ZONE).',
           querystring: AuditLogQuery,
           response: { 200: AuditEntryPageSchema },
         },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, isoDate } from '../../lib/fields.js';
+import { bool, choice, isoDate } from '../../lib/fields.js';
 
 /** Query and response shapes of the audit routes (spec privacy.md §6). */
 
@@ -41,6 +41,7 @@ export const AuditLogQuery = z.looseObject({
   subject: z.preprocess(param, userId().optional()),
   action: z.preprocess(param, text(64).optional()),
   resource_type: z.preprocess(param, text(64).optional()),
+  outcome: z.preprocess(param, choice(['success', 'denied', 'failure']).optional()),
   date_from: z.preprocess(param, isoDate().optional()),
   date_to: z.preprocess(param, isoDate().optional()),
   ...paging,

@@ -4,6 +4,7 @@ import type { Container } from '../../container.js';
 import { idParams } from '../../lib/validation.js';
 import { ALL_ROLES, STAFF, actorOf } from '../../plugins/auth.js';
 import { ProfileSchema } from '../users/schemas.js';
+import { deniedAudit } from '../audit/denied.js';
 import {
   IntakeBody,
   IntakeResponse,
@@ -70,7 +71,7 @@ export function intakeRoutes(c: Container) {
     r.get(
       '/intake/submissions/:id(^\\d{1,15}$)/',
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('intake_submission', 'read') },
         schema: {
           tags,
           summary: 'One intake submission (own; staff: any)',
@@ -99,7 +100,7 @@ export function intakeRoutes(c: Container) {
     r.get(
       '/intake/:id(^\\d{1,15}$)/',
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('profile', 'read') },
         schema: {
           tags,
           summary: "A user's intake profile (own; staff: any)",

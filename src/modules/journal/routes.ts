@@ -4,6 +4,7 @@ import type { Container } from '../../container.js';
 import { withFloat } from '../../lib/json-float.js';
 import { ID_PARAM, idParams } from '../../lib/validation.js';
 import { ALL_ROLES, actorOf } from '../../plugins/auth.js';
+import { deniedAudit } from '../audit/denied.js';
 import {
   EntryBody,
   EntryPageSchema,
@@ -69,7 +70,7 @@ export function journalRoutes(c: Container) {
     r.get(
       entryPath,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('journal_entry', 'read') },
         schema: { tags, summary: 'One entry', params: idParams, response: { 200: EntrySchema } },
       },
       async (req) => journal.get(actorOf(req), req.meta, req.params.id),
@@ -78,7 +79,7 @@ export function journalRoutes(c: Container) {
     r.put(
       entryPath,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('journal_entry', 'update') },
         schema: {
           tags,
           summary: 'Replace an entry (owner or staff)',
@@ -93,7 +94,7 @@ export function journalRoutes(c: Container) {
     r.patch(
       entryPath,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('journal_entry', 'update') },
         schema: {
           tags,
           summary: 'Update some fields of an entry (owner or staff)',
@@ -108,7 +109,7 @@ export function journalRoutes(c: Container) {
     r.delete(
       entryPath,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('journal_entry', 'delete') },
         schema: { tags, summary: 'Delete an entry (owner or staff)', params: idParams },
       },
       async (req, reply) => {

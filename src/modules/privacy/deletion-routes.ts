@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { ID_PARAM, idParams, looseBody } from '../../lib/validation.js';
 import { ALL_ROLES, STAFF, actorOf } from '../../plugins/auth.js';
+import { deniedAudit } from '../audit/denied.js';
 import {
   CreateDeletionBody,
   DeletionRequestPageSchema,
@@ -75,7 +76,7 @@ export function deletionRoutes(c: Container) {
     r.post(
       requestPath('cancel'),
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('data_deletion_request', 'deletion_cancelled') },
         schema: {
           tags,
           summary: 'Withdraw an own request that has not been executed',

@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Container } from '../../container.js';
 import type { DbOrTx } from '../../db/client.js';
@@ -18,6 +18,7 @@ import {
 } from '../../db/schema.js';
 import { fieldAad } from '../../lib/crypto/field-cipher.js';
 import { formatUtcIso } from '../../lib/time.js';
+import { notRefusedByOthers } from '../audit/denied.js';
 import { openEntry } from '../journal/serialize.js';
 import { openProfile } from '../users/profile-codec.js';
 
@@ -125,7 +126,8 @@ export async function buildExport(c: Container, userId: number, db: DbOrTx = c.d
       fields: auditLog.fields,
     })
     .from(auditLog)
-    .where(eq(auditLog.subjectUserId, userId))
+    // As "who accessed my data": others' refused attempts are not accesses (audit/denied.ts).
+    .where(and(eq(auditLog.subjectUserId, userId), notRefusedByOthers))
     .orderBy(desc(auditLog.at), desc(auditLog.id));
 
   const reviewer = alias(users, 'reviewer');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { ID_PARAM, idParams } from '../../lib/validation.js';
 import { ALL_ROLES, actorOf } from '../../plugins/auth.js';
+import { deniedAudit } from '../audit/denied.js';
 import {
   createExportService,
   exportWorkIdle,
@@ -98,7 +99,7 @@ export function exportRoutes(c: Container) {
     r.get(
       `/popia/data-export/${ID_PARAM}/`,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('data_export_request', 'read') },
         schema: {
           tags,
           summary: 'One of your export requests',
@@ -114,7 +115,7 @@ export function exportRoutes(c: Container) {
     r.get(
       `/popia/data-export/${ID_PARAM}/download/`,
       {
-        config: { auth: 'public' },
+        config: { auth: 'public', deniedAudit: deniedAudit('data_export_request', 'export_downloaded') },
         schema: {
           tags,
           summary: 'Download a completed export (owner, or once with the e-mailed token)',

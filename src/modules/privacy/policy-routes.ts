@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
 import { ID_PARAM, idParams } from '../../lib/validation.js';
 import { ALL_ROLES, SUPERUSER, actorOf } from '../../plugins/auth.js';
+import { deniedAudit } from '../audit/denied.js';
 import {
   ConsentEventPageSchema,
   ConsentPageSchema,
@@ -110,7 +111,7 @@ export function policyRoutes(c: Container) {
     r.post(
       `/popia/consents/${ID_PARAM}/withdraw/`,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('consent', 'consent_withdrawn') },
         schema: {
           tags: consentTags,
           summary: 'Withdraw one of the caller’s consents (no data is deleted)',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { ID_PARAM, idParams, looseBody } from '../../lib/validation.js';
 import { ALL_ROLES, actorOf, STAFF, SUPERUSER } from '../../plugins/auth.js';
+import { deniedAudit } from '../audit/denied.js';
 import { createAccountService, type PrivilegedKind } from './account-service.js';
 import { UserListQuery } from './input.js';
 import { createProfileService } from './profile-service.js';
@@ -129,7 +130,7 @@ export function usersRoutes(c: Container) {
     r.get(
       userPath,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('user', 'read') },
         schema: {
           tags,
           summary: 'A user (candidates: themselves)',
@@ -143,7 +144,7 @@ export function usersRoutes(c: Container) {
       r.route({
         method,
         url: userPath,
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('user', 'update') },
         schema: {
           tags,
           summary: 'Update a user',
@@ -160,7 +161,7 @@ export function usersRoutes(c: Container) {
     r.get(
       profilePath,
       {
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('profile', 'read') },
         schema: {
           tags,
           summary: "A user's profile (by user id)",
@@ -174,7 +175,7 @@ export function usersRoutes(c: Container) {
       r.route({
         method,
         url: profilePath,
-        config: { auth: ALL_ROLES },
+        config: { auth: ALL_ROLES, deniedAudit: deniedAudit('profile', 'update') },
         schema: {
           tags,
           summary: "Update a user's profile (partial; null clears)",
