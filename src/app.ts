@@ -22,6 +22,7 @@ import { policyRoutes } from './modules/privacy/policy-routes.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { registerInputScreening } from './plugins/input-screening.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRateLimits } from './plugins/rate-limit.js';
@@ -135,6 +136,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     touchSession: c.touchSession,
   });
   registerRateLimits(app, config.rateLimits, c.makeLimiter, c.metrics.limited);
+  registerInputScreening(app);
   registerNotFound(app);
   registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });
   await registerOpenApi(app);
