@@ -24,7 +24,8 @@ const WITH_NUL = 'a\u0000b';
 let t: TestApp;
 const users = {} as Record<Role, TestUser>;
 beforeAll(async () => {
-  t = await createTestApp();
+  // With TEST_REDIS_URL (CI), session state and limits live in the real Redis.
+  t = await createTestApp(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {});
   users.candidate = await registerCandidate(t);
   users.admin = await createUserWithSession(t, 'admin');
   users.superuser = await createUserWithSession(t, 'superuser');
