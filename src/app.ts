@@ -23,9 +23,11 @@ import type { DependencyMonitor } from './lib/dependency-monitor.js';
 import type { Dependency } from './lib/unavailable.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerAvailability } from './plugins/availability.js';
+import { edgeAnswerOptions, registerEdgeChecks } from './plugins/edge-answers.js';
 import { registerAccessLog } from './plugins/access-log.js';
 import { registerDeniedAudit } from './plugins/denied-audit.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { registerInputScreening } from './plugins/input-screening.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { createThrottles, registerRateLimits } from './plugins/rate-limit.js';
@@ -84,17 +86,11 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     // One access-log line per request is written by registerAccessLog instead of Fastify's two.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Draining answers come from registerEdgeChecks, in the envelope.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
-    // Malformed requests Node's parser rejects still get the JSON envelope.
-    clientErrorHandler: (_err, socket) => {
-      const body = JSON.stringify({ detail: 'Invalid request', code: 'bad_request', error_id: '00000000' });
-      if (socket.writable) {
-        socket.end(
-          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        );
-      }
-    },
+    // Answers given before any hook (bad URLs, parser errors, a missing Host) in the envelope too.
+    ...edgeAnswerOptions(config),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -132,6 +128,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     },
   });
   registerSecurityHeaders(app, config);
+  registerEdgeChecks(app);
   await app.register(cors, {
     origin: config.corsOrigins,
     credentials: true,
@@ -158,6 +155,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     touchSession: c.touchSession,
   });
   registerRateLimits(app, throttles);
+  registerInputScreening(app);
   registerDeniedAudit(app, { db: c.db, logger: c.logger });
   registerNotFound(app);
   registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });

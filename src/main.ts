@@ -2,6 +2,7 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContainer } from './container.js';
+import { MigrationDriftError } from './db/migrate.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
 import { scheduledJobs } from './jobs/definitions.js';
 import { createScheduler } from './jobs/scheduler.js';
@@ -70,6 +71,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A refused migration is an operator's matter, not a bug: its message says what to do; no stack.
+  const text =
+    err instanceof MigrationDriftError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
+  process.stderr.write(`fatal: ${text}\n`);
   process.exit(1);
 });

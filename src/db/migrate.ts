@@ -28,6 +28,39 @@ interface JournalEntry {
   tag: string;
 }
 
+/**
+ * An applied migration whose file no longer matches what was applied. The database and the code
+ * disagree about the schema; applying anything further would build on an unknown state.
+ */
+export class MigrationDriftError extends Error {
+  constructor(readonly files: string[]) {
+    const many = files.length > 1;
+    super(
+      `migration file${many ? 's' : ''} ${files.join(', ')} ${many ? 'differ' : 'differs'} from the ` +
+        `version${many ? 's' : ''} applied to this database. Nothing was applied. Restore ` +
+        `${many ? 'these files' : 'the file'} as released (git checkout), and put any change in a new ` +
+        'migration (npm run db:generate).',
+    );
+    this.name = 'MigrationDriftError';
+  }
+}
+
+/**
+ * The hash stored for a migration: SHA-256 of its text with CRLF line endings read as LF, so a
+ * checkout with `core.autocrlf` (Windows) stores and compares the same hash as a Unix one.
+ */
+const migrationHash = (text: string) => sha256(text.replace(/\r\n/g, '\n'));
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The hashes a stored entry may hold for this text: the one above, and those earlier versions
+ * stored (the raw bytes), from a checkout with either line ending.
+ */
+function acceptedHashes(text: string): Set<string> {
+  const lf = text.replace(/\r\n/g, '\n');
+  return new Set([sha256(lf), sha256(text), sha256(lf.replace(/\n/g, '\r\n'))]);
+}
+
 export async function runMigrations(database: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const journal = JSON.parse(await readFile(path.join(dir, 'meta/_journal.json'), 'utf8')) as {
     entries: JournalEntry[];
@@ -39,19 +72,54 @@ export async function runMigrations(database: Database, dir = MIGRATIONS_DIR): P
     hash varchar(64) not null,
     applied_at timestamptz not null default now()
   )`);
-  for (const entry of [...journal.entries].sort((a, b) => a.idx - b.idx)) {
-    const text = await readFile(path.join(dir, `${entry.tag}.sql`), 'utf8');
-    const hash = createHash('sha256').update(text).digest('hex');
+  const migrations = await Promise.all(
+    [...journal.entries]
+      .sort((a, b) => a.idx - b.idx)
+      .map(async (entry) => ({
+        tag: entry.tag,
+        file: path.join(dir, `${entry.tag}.sql`),
+        text: await readFile(path.join(dir, `${entry.tag}.sql`), 'utf8'),
+      })),
+  );
+  await assertAppliedUnchanged(database, migrations);
+  for (const { tag, text } of migrations) {
     await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_ID})`);
-      const done = await tx.execute(sql`select 1 from schema_migrations where tag = ${entry.tag}`);
+      const done = await tx.execute(sql`select 1 from schema_migrations where tag = ${tag}`);
       if ((done as { rows: unknown[] }).rows.length > 0) return;
       for (const statement of text.split('--> statement-breakpoint')) {
         if (statement.trim()) await tx.execute(sql.raw(statement));
       }
-      await tx.execute(sql`insert into schema_migrations (tag, hash) values (${entry.tag}, ${hash})`);
-      applied.push(entry.tag);
+      await tx.execute(
+        sql`insert into schema_migrations (tag, hash) values (${tag}, ${migrationHash(text)})`,
+      );
+      applied.push(tag);
     });
   }
   return applied;
+}
+
+/**
+ * SAFETY: every migration this database has applied must still read as it did then; otherwise the
+ * run stops before applying anything, naming the files. A migration applied by a concurrent start
+ * of the same release hashes the same, so checking outside the advisory lock is enough.
+ */
+async function assertAppliedUnchanged(
+  database: Database,
+  migrations: { tag: string; file: string; text: string }[],
+): Promise<void> {
+  const stored = await database.db.execute(sql`select tag, hash from schema_migrations`);
+  const rows = (stored as { rows: { tag: string; hash: string }[] }).rows;
+  const hashOf = new Map(rows.map((r) => [r.tag, r.hash]));
+  const changed = migrations.filter(({ tag, text }) => {
+    const hash = hashOf.get(tag);
+    return hash !== undefined && !acceptedHashes(text).has(hash);
+  });
+  if (changed.length > 0) {
+    const shown = (file: string) => {
+      const relative = path.relative(process.cwd(), file);
+      return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+    };
+    throw new MigrationDriftError(changed.map(({ file }) => shown(file)));
+  }
 }

@@ -67,6 +67,12 @@ export function registerRequestContext(app: FastifyInstance, opts: RequestContex
         .header('location', `https://${request.origin.slice('http://'.length)}${request.url}`)
         .send();
     }
+    // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request (Node keeps the first of several and
+    // lets a missing one through here; see edge-answers.ts).
+    const hosts = countHeader(request.raw.rawHeaders, 'host');
+    if (hosts > 1 || (hosts === 0 && request.raw.httpVersion === '1.1')) {
+      return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
+    }
     if (!hostAllowed(request.headers.host, allowedHosts)) {
       return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
     }
@@ -78,6 +84,13 @@ export function registerRequestContext(app: FastifyInstance, opts: RequestContex
     }
     return undefined;
   });
+}
+
+/** How often a header occurs in the raw list (names at even positions, any case). */
+function countHeader(rawHeaders: string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) n += 1;
+  return n;
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;

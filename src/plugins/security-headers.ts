@@ -1,15 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 
+/**
+ * The security headers of every answer (spec README §2), for the hook below and for the answers
+ * written outside Fastify's hooks (plugins/edge-answers.ts).
+ */
+export function securityHeaderSet(config: Pick<Config, 'hstsSeconds'>): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+    'cross-origin-opener-policy': 'same-origin',
+  };
+  if (config.hstsSeconds > 0) {
+    headers['strict-transport-security'] = `max-age=${config.hstsSeconds}; includeSubDomains; preload`;
+  }
+  return headers;
+}
+
 /** Security headers on every response, errors included (spec README §2). */
 export function registerSecurityHeaders(app: FastifyInstance, config: Config): void {
-  const hsts = config.hstsSeconds > 0 ? `max-age=${config.hstsSeconds}; includeSubDomains; preload` : null;
+  const headers = securityHeaderSet(config);
   app.addHook('onSend', async (request, reply, payload) => {
-    void reply.header('x-content-type-options', 'nosniff');
-    void reply.header('x-frame-options', 'DENY');
-    void reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    void reply.header('cross-origin-opener-policy', 'same-origin');
-    if (hsts) void reply.header('strict-transport-security', hsts);
+    void reply.headers(headers);
     // PRIVACY: responses carry tokens or personal data; no browser or proxy may keep them.
     // Only the documentation UI's static files may be cached.
     if (!request.url.startsWith('/api/docs/static/')) void reply.header('cache-control', 'no-store');

@@ -18,7 +18,8 @@ export function authRoutes(auth: AuthService) {
     r.post(
       '/auth/register/',
       {
-        config: { auth: 'public-ignore-token', rateLimit: 'register' },
+        // Every error of register also carries `error` (spec README §4), the NUL check's included.
+        config: { auth: 'public-ignore-token', rateLimit: 'register', errorKey: true },
         schema: {
           tags,
           summary: 'Register a candidate account',
