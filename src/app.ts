@@ -121,12 +121,6 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     allowedHosts: config.allowedHosts,
     sslRedirect: config.sslRedirect,
   });
-  registerAvailability(app, {
-    database: c.monitors.database,
-    onRefused: (d) => {
-      c.metrics.unavailable(d);
-    },
-  });
   registerSecurityHeaders(app, config);
   registerEdgeChecks(app);
   await app.register(cors, {
@@ -144,6 +138,13 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     ],
     exposedHeaders: ['X-Request-ID', 'Retry-After'],
     maxAge: 86400,
+  });
+  // After CORS (a browser must be able to read the 503), before any work that needs the database.
+  registerAvailability(app, {
+    database: c.monitors.database,
+    onRefused: (d) => {
+      c.metrics.unavailable(d);
+    },
   });
   const throttles = createThrottles(config.rateLimits, c.makeLimiter, c.metrics.limited);
   registerAuth(app, {
