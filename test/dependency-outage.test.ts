@@ -202,6 +202,15 @@ describe.skipIf(!adminUrl)('PostgreSQL stops while requests run', () => {
     const readiness = await app.inject({ method: 'GET', url: '/health/ready/' });
     expect(readiness.statusCode).toBe(503);
     expect(readiness.json().checks.database).toBe('error');
+    // A browser can read the 503 (CORS headers), like any other answer.
+    const fromBrowser = await app.inject({
+      method: 'GET',
+      url: '/api/auth/me/',
+      headers: { authorization: `Bearer ${tokens[0]}`, origin: 'http://localhost:5173' },
+    });
+    expect(fromBrowser.statusCode).toBe(503);
+    expect(fromBrowser.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    expect(fromBrowser.headers['x-content-type-options']).toBe('nosniff');
     const duringEnd = load.mark();
 
     await proxy.start();
