@@ -12,6 +12,8 @@ export interface KeyValueStore {
   /** Sets only when absent; true when this call set it (used for one-time markers). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   del(...keys: string[]): Promise<void>;
+  /** Sets only while the key still holds `expected` (compare-and-set); true when this call set it. */
+  replace(key: string, expected: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Atomically adds 1 and returns the new count; the key expires ttlSeconds after its creation. */
   incr(key: string, ttlSeconds: number): Promise<number>;
   /** Atomically takes a value (get + delete). */
@@ -51,6 +53,11 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
     del: async (...keys) => {
       for (const k of keys) map.delete(k);
     },
+    replace: async (key, expected, value, ttl) => {
+      if (live(key)?.value !== expected) return false;
+      map.set(key, { value, expiresAt: now() + ttl * 1000 });
+      return true;
+    },
     incr: async (key, ttl) => {
       const hit = live(key);
       const n = (hit ? Number(hit.value) : 0) + 1;
@@ -80,6 +87,13 @@ export function createRedisClient(url: string): Redis {
   });
 }
 
+/** Compare-and-set in one step on the server: SET only while GET still returns the expected value. */
+const REPLACE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0`;
+
 export function createRedisStore(redis: Redis, prefix = 'pss:'): KeyValueStore {
   const k = (key: string) => prefix + key;
   return {
@@ -93,6 +107,8 @@ export function createRedisStore(redis: Redis, prefix = 'pss:'): KeyValueStore {
     del: async (...keys) => {
       if (keys.length) await redis.del(...keys.map(k));
     },
+    replace: async (key, expected, value, ttl) =>
+      (await redis.eval(REPLACE_SCRIPT, 1, k(key), expected, value, Math.max(1, Math.ceil(ttl)))) === 1,
     incr: async (key, ttl) => {
       const [[, n]] = (await redis
         .multi()

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/client.js';
+import type { Db, Tx } from '../../db/client.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { sha256Hex } from '../../lib/crypto/hash.js';
 import { checkEmail } from '../../lib/email.js';
@@ -57,13 +57,15 @@ export function createPasswordService(deps: PasswordDeps) {
     actor: Actor | null,
     reason: 'password_change' | 'password_reset',
     keepSessionId?: number,
+    /** More of the same change, in its transaction (a reset consumes its token). */
+    also?: (tx: Tx) => Promise<void>,
   ) {
     const at = now();
     const newHash = await hasher.hash(password);
-    const ended = await db.transaction(async (tx) => {
+    await sessions.transaction(async (tx, changes) => {
+      await also?.(tx);
       await createPasswordRepo(tx).setPassword(user.id, user.password, newHash, at);
-      const terminated = await sessions.terminate(
-        tx,
+      const terminated = await changes.end(
         keepSessionId === undefined ? { userId: user.id } : { userId: user.id, exceptId: keepSessionId },
         reason,
       );
@@ -78,9 +80,7 @@ export function createPasswordService(deps: PasswordDeps) {
           metadata: { sessions_terminated: terminated.length },
         },
       );
-      return terminated;
     });
-    await sessions.evict(ended);
     mailer.send('password_changed', user.email, { name: user.firstName, at: fmt(at) });
   }
 
@@ -212,10 +212,11 @@ export function createPasswordService(deps: PasswordDeps) {
       if ((await hasher.verify(password, user.password)).ok)
         throw badRequest('New password cannot be old password');
       if (await reused(user, password)) throw invalidPassword([REUSE_MESSAGE]);
-      if (!(await createPasswordRepo(db).useToken(found.token.id, now())))
-        throw badRequest('Invalid or expired token');
-      await createPasswordRepo(db).voidUnusedTokens(user.id, now());
-      await replacePassword(user, password, meta, null, 'password_reset');
+      await replacePassword(user, password, meta, null, 'password_reset', undefined, async (tx) => {
+        const repo = createPasswordRepo(tx);
+        if (!(await repo.useToken(found.token.id, now()))) throw badRequest('Invalid or expired token');
+        await repo.voidUnusedTokens(user.id, now());
+      });
       await lockout.clear(user.email);
       return {
         message: 'Password has been reset successfully',

@@ -19,30 +19,24 @@ export function createSessionsService(deps: {
 }) {
   const { db, sessions, fmt, now } = deps;
 
-  const audit = (
-    actor: Actor,
-    meta: RequestMeta,
-    action: string,
-    subject: number,
-    extra: Record<string, unknown>,
-  ) =>
-    recordAudit(
-      db,
-      { actor, meta },
-      { action, resourceType: 'session', subjectUserId: subject, metadata: extra },
-    );
-
   async function terminateOwn(actor: Actor, meta: RequestMeta, keepCurrent: boolean) {
     const filter = keepCurrent
       ? { userId: actor.userId, exceptId: actor.sessionId }
       : { userId: actor.userId };
-    const ended = await db.transaction((tx) => sessions.terminate(tx, filter, 'revoked_all'));
-    await sessions.evict(ended);
-    await audit(actor, meta, 'session_revoked', actor.userId, {
-      count: ended.length,
-      kept_current: keepCurrent,
+    return sessions.transaction(async (tx, changes) => {
+      const ended = await changes.end(filter, 'revoked_all');
+      await recordAudit(
+        tx,
+        { actor, meta },
+        {
+          action: 'session_revoked',
+          resourceType: 'session',
+          subjectUserId: actor.userId,
+          metadata: { count: ended.length, kept_current: keepCurrent },
+        },
+      );
+      return ended;
     });
-    return ended;
   }
 
   return {
@@ -75,9 +69,19 @@ export function createSessionsService(deps: {
       if (!target) throw notFound('Session not found');
       if (target.id === actor.sessionId)
         throw badRequest('Cannot delete current session. Use /auth/logout/ to logout.');
-      const ended = await db.transaction((tx) => sessions.terminate(tx, { id: target.id }, 'revoked'));
-      await sessions.evict(ended);
-      await audit(actor, meta, 'session_revoked', actor.userId, { session_id: target.id });
+      await sessions.transaction(async (tx, changes) => {
+        await changes.end({ id: target.id }, 'revoked');
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'session_revoked',
+            resourceType: 'session',
+            subjectUserId: actor.userId,
+            metadata: { session_id: target.id },
+          },
+        );
+      });
       return {
         message: 'Session terminated successfully',
         device: target.deviceType,
@@ -163,8 +167,8 @@ export function createSessionsService(deps: {
       if (!target) throw new ApiError(404, 'not_found', 'User not found');
       if (target.role === 'superuser' && actor.role !== 'superuser')
         throw forbidden('Cannot force logout a superuser');
-      const ended = await db.transaction(async (tx) => {
-        const terminated = await sessions.terminate(tx, { userId: target.id }, 'force_logout');
+      const ended = await sessions.transaction(async (tx, changes) => {
+        const terminated = await changes.end({ userId: target.id }, 'force_logout');
         await recordAudit(
           tx,
           { actor, meta },
@@ -179,7 +183,6 @@ export function createSessionsService(deps: {
         );
         return terminated;
       });
-      await sessions.evict(ended);
       return {
         message: `Force logged out ${target.email}`,
         sessions_terminated: ended.length,

@@ -86,7 +86,7 @@ export async function eraseUser(
   context: ErasureContext,
 ): Promise<ErasureResult | null> {
   const at = c.now();
-  const outcome = await c.db.transaction(async (tx) => {
+  const outcome = await c.sessions.transaction(async (tx, changes) => {
     const [user] = await tx.select().from(users).where(eq(users.id, userId)).for('update').limit(1);
     if (!user) throw notFound('User not found');
     if (user.anonymizedAt) throw badRequest(ALREADY_ERASED);
@@ -101,10 +101,10 @@ export async function eraseUser(
       return null;
     }
 
-    // SECURITY: sessions end first (tokens refused everywhere once evicted), then the rows go.
-    await c.sessions.terminate(tx, { userId }, 'erasure');
+    // SECURITY: sessions end first (refused on every instance before commit), then the rows go.
+    await changes.end({ userId }, 'erasure');
     const items = await deleteUserData(tx, userId);
-    const { endedSessions, ...deleted } = items;
+    const { endedSessions: _ended, ...deleted } = items;
 
     await tx
       .update(users)
@@ -162,15 +162,13 @@ export async function eraseUser(
       metadata: { trigger: context.trigger, items_deleted: deleted, key_destroyed: true },
     });
     return {
-      endedSessions,
       result: { requestId: request.id, proof },
       recipient: { email: user.email, name: user.firstName },
     };
   });
   if (!outcome) return null;
 
-  // After commit: tokens die on every instance, the cached key is forgotten.
-  await c.sessions.evict(outcome.endedSessions);
+  // After commit: this instance forgets the cached key.
   c.dataKeys.evict(userId);
   // The notice goes to the address the person had, not to the anonymised one.
   const { email, name } = outcome.recipient;

@@ -141,7 +141,7 @@ export function createAccountService(c: Container) {
     async setActive(actor: Actor, meta: RequestMeta, id: number, active: boolean) {
       const own = selfActivationMessage(actor, id, active);
       if (own) throw badRequest(own);
-      const ended = await db.transaction(async (tx) => {
+      await c.sessions.transaction(async (tx, changes) => {
         const target = await createUserDirectory(tx).findVisible(id, undefined);
         if (!target) throw notFound();
         if (!active && !canDeactivate(target)) throw forbidden('Superusers cannot be deactivated.');
@@ -157,11 +157,10 @@ export function createAccountService(c: Container) {
             changes: { is_active: [target.isActive, active] },
           },
         );
-        return active ? [] : await c.sessions.terminate(tx, { userId: id }, 'deactivated');
+        // Before commit: the ended sessions are refused, the others act as the user now is, everywhere.
+        if (active) await changes.refreshUser(id);
+        else await changes.end({ userId: id }, 'deactivated');
       });
-      // After commit: tokens of the ended sessions die on every instance at once.
-      await c.sessions.evict(ended);
-      await c.sessionState.refreshUser(id);
       return { status: active ? ('activated' as const) : ('deactivated' as const) };
     },
   };
