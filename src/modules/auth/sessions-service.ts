@@ -5,6 +5,7 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { ApiError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import { likeContains } from '../../lib/sql-like.js';
 import { recordAudit } from '../audit/recorder.js';
+import { lockLiveSubject } from '../keys/data-keys.js';
 import { sessionResponse } from './session-list.js';
 import type { SessionService } from './session-service.js';
 
@@ -164,10 +165,13 @@ export function createSessionsService(deps: {
       const target = Number.isSafeInteger(userId)
         ? (await db.select().from(users).where(eq(users.id, userId)).limit(1))[0]
         : undefined;
-      if (!target) throw new ApiError(404, 'not_found', 'User not found');
+      const userNotFound = () => new ApiError(404, 'not_found', 'User not found');
+      if (!target || target.anonymizedAt) throw userNotFound();
       if (target.role === 'superuser' && actor.role !== 'superuser')
         throw forbidden('Cannot force logout a superuser');
       const ended = await sessions.transaction(async (tx, changes) => {
+        // PRIVACY: nothing more is recorded about an erased person.
+        if (!(await lockLiveSubject(tx, target.id))) throw userNotFound();
         const terminated = await changes.end({ userId: target.id }, 'force_logout');
         await recordAudit(
           tx,

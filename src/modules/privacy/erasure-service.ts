@@ -25,8 +25,10 @@ import { createDeletionRepo } from './deletion-repo.js';
 
 /**
  * Erasure (spec privacy.md §4 "Erasure", §7 crypto-shredding). One transaction deletes the user's
- * data, anonymises the account row, destroys the user's data key and records the proof; caches are
- * evicted after commit. PRIVACY: once the data key row is gone, every ciphertext of this user that
+ * data, anonymises the account row, destroys the user's data key and records the proof; the shared
+ * store learns of the ended sessions and the destroyed key before commit. The user row is locked
+ * FOR UPDATE first: writers about the person lock it FOR KEY SHARE (keys/data-keys.ts), so they
+ * finish before the erasure starts or see the anonymised row and answer 404. PRIVACY: once the data key row is gone, every ciphertext of this user that
  * survives anywhere (replica, backup, export file) can no longer be decrypted.
  */
 
@@ -124,8 +126,10 @@ export async function eraseUser(
         updatedAt: at,
       })
       .where(eq(users.id, userId));
-    // Crypto-shredding: the user's data key is destroyed last, with everything it protected.
+    // Crypto-shredding: the user's data key is destroyed last, with everything it protected, and
+    // every instance's cached copy is invalidated before this commits (a store failure aborts).
     await tx.delete(dataKeys).where(eq(dataKeys.userId, userId));
+    await c.dataKeys.invalidateAll();
 
     const proof: DeletionProof = {
       user_id: userId,

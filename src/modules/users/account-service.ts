@@ -3,6 +3,7 @@ import type { Actor, RequestMeta, Role } from '../../lib/actor.js';
 import { checkEmail, normaliseEmail } from '../../lib/email.js';
 import { badRequest, type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/recorder.js';
+import { assertLiveSubject } from '../keys/data-keys.js';
 import { asText, missingCredentials, passwordLengthError, policyErrors } from '../auth/credentials.js';
 import { isUniqueViolation } from '../auth/service.js';
 import { createUserDirectory } from './directory-repo.js';
@@ -142,6 +143,8 @@ export function createAccountService(c: Container) {
       const own = selfActivationMessage(actor, id, active);
       if (own) throw badRequest(own);
       await c.sessions.transaction(async (tx, changes) => {
+        // PRIVACY: an erased person's account is never switched on or off again.
+        await assertLiveSubject(tx, id);
         const target = await createUserDirectory(tx).findVisible(id, undefined);
         if (!target) throw notFound();
         if (!active && !canDeactivate(target)) throw forbidden('Superusers cannot be deactivated.');

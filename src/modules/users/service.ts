@@ -6,6 +6,7 @@ import { checkEmail } from '../../lib/email.js';
 import { type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { paginate } from '../../lib/paging.js';
 import { readEvents, recordReads } from '../audit/reads.js';
+import { assertLiveSubject } from '../keys/data-keys.js';
 import { type AuditEvent, diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
 import { createUserDirectory, type UserListFilter } from './directory-repo.js';
 import { parseBody, PatchUserInput, PutUserInput, type UserListFilters } from './input.js';
@@ -90,7 +91,8 @@ export function createUsersService(c: Container) {
     /** `PUT/PATCH users/<id>/`: e-mail, names, role; other keys are ignored. */
     async update(actor: Actor, meta: RequestMeta, id: number, body: unknown, full: boolean) {
       const target = await createUserDirectory(db).findVisible(id, userScope(actor));
-      if (!target) throw notFound();
+      // PRIVACY: an erased person's anonymised row is never written again (checked again under lock).
+      if (!target || target.anonymizedAt) throw notFound();
       if (!canModifyUser(actor, target)) throw forbidden();
       const input = parseBody(full ? PutUserInput : PatchUserInput, body);
       const roleChange = input.role !== undefined && input.role !== target.role ? input.role : undefined;
@@ -115,6 +117,7 @@ export function createUsersService(c: Container) {
       };
       // One transaction: the change, its audit, the sessions it ends and the read of the answer.
       return c.sessions.transaction(async (tx, sessions) => {
+        await assertLiveSubject(tx, target.id);
         if (roleChange && demotesSuperuser(target, roleChange)) {
           const active = await createUserDirectory(tx).lockActiveSuperusers();
           if (active.filter((uid) => uid !== target.id).length === 0) {
