@@ -173,9 +173,9 @@ describe('one instance', () => {
       .where(and(eq(adminNotes.id, brokenId)));
     const warnings: unknown[] = [];
     const warn = t.c.logger.warn.bind(t.c.logger);
-    t.c.logger.warn = ((obj: unknown) => {
+    t.c.logger.warn = (obj: unknown) => {
       warnings.push(obj);
-    });
+    };
     let list;
     try {
       list = await call(t, 'GET', `/api/admin-notes/?candidate=${cand.id}`, admin.access);
