@@ -270,6 +270,21 @@ describe('a role change ends every session of the user (promotion needs 2FA)', (
       metadata: { count: 2 },
     });
   });
+  it('superusers demoted in parallel: each change answers 200 (no deadlock), and each ends its sessions', async () => {
+    const targets = await Promise.all([0, 1, 2].map(() => createUserWithSession(t, 'superuser')));
+    const answers = await Promise.all(
+      targets.map((u) =>
+        t.request({
+          method: 'PATCH',
+          url: `/api/users/${u.id}/`,
+          payload: { role: 'admin' },
+          token: su.access,
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    for (const u of targets) expect((await me(other, u.access)).statusCode).toBe(401);
+  });
 });
 
 describe('the session-state fill', () => {

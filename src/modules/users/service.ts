@@ -117,13 +117,14 @@ export function createUsersService(c: Container) {
       };
       // One transaction: the change, its audit, the sessions it ends and the read of the answer.
       return c.sessions.transaction(async (tx, sessions) => {
-        await assertLiveSubject(tx, target.id);
+        // The superusers' rows first (as every demotion locks them), then the target's.
         if (roleChange && demotesSuperuser(target, roleChange)) {
           const active = await createUserDirectory(tx).lockActiveSuperusers();
           if (active.filter((uid) => uid !== target.id).length === 0) {
             throw validationError({ role: [LAST_SUPERUSER] });
           }
         }
+        await assertLiveSubject(tx, target.id);
         const after = await createUserRepo(tx).update(target.id, { ...changes, updatedAt: c.now() });
         if (!after) throw notFound();
         const plain = (u: typeof target) => ({
