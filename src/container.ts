@@ -138,7 +138,7 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
     blindIndexKey: config.encryption.blindIndexKey,
   });
   const fmt = createTimestampFormatter(config.timeZone);
-  const dataKeys = createDataKeyStore(cipher, () => now().getTime());
+  const dataKeys = createDataKeyStore(cipher, kv, () => now().getTime());
   const hasher = createPasswordHasher();
   const tokens = createTokenService(config.jwt, now);
   const sessionState = createSessionStateCache({ db, kv });

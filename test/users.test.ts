@@ -269,7 +269,7 @@ describe('users/<id>/', () => {
     expect((await call('/api/users/me/', { token: su.access })).json().role).toBe('superuser');
   });
 
-  it('a superuser changes a role; the user’s existing token acts with the new role at once', async () => {
+  it('a superuser changes a role; the user’s existing sessions end (a new role needs a new sign-in)', async () => {
     const promoted = await registerCandidate(t);
     expect((await call('/api/users/', { token: promoted.access })).statusCode).toBe(403);
     const res = await call(`/api/users/${promoted.id}/`, {
@@ -279,7 +279,7 @@ describe('users/<id>/', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json().role).toBe('admin');
-    expect((await call('/api/users/', { token: promoted.access })).statusCode).toBe(200);
+    expect((await call('/api/users/', { token: promoted.access })).statusCode).toBe(401);
     const audit = await lastAudit('role_changed', promoted.id);
     expect(audit).toMatchObject({ actorId: su.id, changes: { role: ['candidate', 'admin'] } });
   });

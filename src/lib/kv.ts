@@ -13,6 +13,8 @@ export interface KeyValueStore {
   /** Sets only when absent; true when this call set it (used for one-time markers). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   del(...keys: string[]): Promise<void>;
+  /** Sets only while the key still holds `expected` (compare-and-set); true when this call set it. */
+  replace(key: string, expected: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Atomically adds 1 and returns the new count; the key expires ttlSeconds after its creation. */
   incr(key: string, ttlSeconds: number): Promise<number>;
   /** Atomically takes a value (get + delete). */
@@ -51,6 +53,11 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
     },
     del: async (...keys) => {
       for (const k of keys) map.delete(k);
+    },
+    replace: async (key, expected, value, ttl) => {
+      if (live(key)?.value !== expected) return false;
+      map.set(key, { value, expiresAt: now() + ttl * 1000 });
+      return true;
     },
     incr: async (key, ttl) => {
       const hit = live(key);
@@ -107,6 +114,13 @@ export function redisReady(redis: Redis, timeoutMs = 5000): Promise<boolean> {
   });
 }
 
+/** Compare-and-set in one step on the server: SET only while GET still returns the expected value. */
+const REPLACE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0`;
+
 export interface RedisStoreOptions {
   /** Prepended to every key (the deployment's own namespace). */
   prefix: string;
@@ -142,6 +156,11 @@ export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValu
       guard(async () => {
         if (keys.length) await redis.del(...keys.map(k));
       }),
+    replace: (key, expected, value, ttl) =>
+      guard(
+        async () =>
+          (await redis.eval(REPLACE_SCRIPT, 1, k(key), expected, value, Math.max(1, Math.ceil(ttl)))) === 1,
+      ),
     incr: (key, ttl) =>
       guard(async () => {
         const [[, n]] = (await redis

@@ -1,3 +1,5 @@
+import { ApiError, withCause } from './errors.js';
+
 /**
  * Which failures mean "a dependency is unreachable" (spec operations.md §8) rather than a bug: those are
  * answered 503 `service_unavailable` with Retry-After and start an outage probe; everything else stays
@@ -97,4 +99,22 @@ export class DependencyUnavailableError extends Error {
     this.dependency = dependency;
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
   }
+}
+
+/**
+ * The answer when a dependency the request needs failed: 503 `service_unavailable` with `Retry-After`.
+ * The cause stays on the error (not enumerable, never sent) for the log; when it names an unreachable
+ * dependency, so does the answer (metrics, outage probe).
+ */
+export function serviceUnavailable(
+  detail = 'The service is temporarily unavailable. Please try again shortly.',
+  cause?: unknown,
+): ApiError & { dependency?: Dependency } {
+  const err = new ApiError(503, 'service_unavailable', detail, undefined, undefined, {
+    'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS),
+  });
+  if (cause === undefined) return err;
+  withCause(err, cause);
+  const dependency = unavailableDependency(cause);
+  return dependency ? Object.assign(err, { dependency }) : err;
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DependencyMonitor } from '../lib/dependency-monitor.js';
-import { ApiError } from '../lib/errors.js';
-import { OUTAGE_RETRY_AFTER_SECONDS, type Dependency } from '../lib/unavailable.js';
+import { serviceUnavailable, type Dependency } from '../lib/unavailable.js';
 
 /**
  * Dependency outages (spec operations.md §8). While PostgreSQL is known to be down, a request that
@@ -14,19 +13,6 @@ declare module 'fastify' {
     /** false: the route answers without PostgreSQL, also during an outage. */
     database?: false;
   }
-}
-
-export { OUTAGE_RETRY_AFTER_SECONDS };
-
-export function serviceUnavailable(): ApiError {
-  return new ApiError(
-    503,
-    'service_unavailable',
-    'The service is temporarily unavailable. Please try again shortly.',
-    undefined,
-    undefined,
-    { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) },
-  );
 }
 
 export function registerAvailability(

@@ -3,8 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError, type FieldErrors } from '../lib/errors.js';
 import { loggableError } from '../lib/loggable-error.js';
-import { unavailableDependency, type Dependency } from '../lib/unavailable.js';
-import { serviceUnavailable } from './availability.js';
+import { serviceUnavailable, unavailableDependency, type Dependency } from '../lib/unavailable.js';
 
 export { loggableError };
 

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Container } from '../../container.js';
-import type { DbOrTx } from '../../db/client.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
+import { assertLiveSubject } from '../keys/data-keys.js';
 import { reserveId } from '../../db/ids.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { fieldAad } from '../../lib/crypto/field-cipher.js';
@@ -42,6 +43,9 @@ const auditedValues = (row: NoteRow | null): AuditedValues => ({
 });
 
 const RESOURCE = 'admin_note';
+/** What an unreadable note shows instead of its title and content (see `open`). */
+export const UNREADABLE = '[unreadable]';
+const errorName = (err: unknown) => (err instanceof Error ? err.name : 'unknown');
 
 /**
  * PRIVACY: a note is data about its candidate, whoever wrote it, so staff reading one is a read of
@@ -79,21 +83,49 @@ const firstValue = (v: unknown): unknown => (Array.isArray(v) ? (v as unknown[])
 export function createNoteService(c: Container) {
   const { db, cipher, dataKeys, fmt } = c;
 
+  const shape = (row: NoteRow, title: string, content: string): NoteResponse => ({
+    id: row.id,
+    category: row.category,
+    title,
+    content,
+    is_important: row.isImportant,
+    tags: row.tags,
+    created_at: fmt(row.createdAt),
+    updated_at: fmt(row.updatedAt),
+    candidate: row.candidateId,
+    admin: row.adminId,
+  });
+
   function present(row: NoteRow, dek: Buffer | undefined): NoteResponse {
     // A note's candidate always has a data key (their notes are removed with it on erasure).
     if (!dek) throw new Error(`no data key for the candidate of admin note ${String(row.id)}`);
-    return {
-      id: row.id,
-      category: row.category,
-      title: cipher.decrypt(dek, row.title, aad('title', row.id)),
-      content: cipher.decrypt(dek, row.content, aad('content', row.id)),
-      is_important: row.isImportant,
-      tags: row.tags,
-      created_at: fmt(row.createdAt),
-      updated_at: fmt(row.updatedAt),
-      candidate: row.candidateId,
-      admin: row.adminId,
-    };
+    return shape(
+      row,
+      cipher.decrypt(dek, row.title, aad('title', row.id)),
+      cipher.decrypt(dek, row.content, aad('content', row.id)),
+    );
+  }
+
+  /**
+   * PRIVACY: in a list, a note that cannot be opened (its candidate's key is gone, or its
+   * ciphertext does not match it) never fails the whole page: it is shown with UNREADABLE as its
+   * title and content and its other fields intact (the page keeps its count, and staff can still
+   * delete it), and logged by id only, never with any content. A single note still answers 500.
+   */
+  function presentInList(row: NoteRow, dek: Buffer | undefined): NoteResponse {
+    try {
+      return present(row, dek);
+    } catch (err) {
+      c.logger.warn(
+        {
+          admin_note_id: row.id,
+          candidate_id: row.candidateId,
+          reason: dek ? errorName(err) : 'no data key',
+        },
+        'admin note unreadable; listed with placeholders',
+      );
+      return shape(row, UNREADABLE, UNREADABLE);
+    }
   }
 
   /** One key query for all the candidates on a page, whatever its size. */
@@ -103,7 +135,7 @@ export function createNoteService(c: Container) {
       conn,
       rows.map((r) => r.candidateId),
     );
-    return rows.map((r) => present(r, keys.get(r.candidateId)));
+    return rows.map((r) => presentInList(r, keys.get(r.candidateId)));
   }
 
   /**
@@ -132,15 +164,24 @@ export function createNoteService(c: Container) {
   }
 
   /** Staff get the note (locked for the write); a candidate 403 if it is about them, else 404. */
-  async function noteToModify(tx: DbOrTx, actor: Actor, id: number): Promise<NoteRow> {
+  async function noteToModify(tx: Tx, actor: Actor, id: number): Promise<NoteRow> {
     const repo = createNoteRepo(tx);
     if (!canSeeAllNotes(actor)) {
       if (await repo.findVisible(id, actor.userId)) assertMayModifyVisibleNote(actor);
       throw notFound();
     }
-    const row = await repo.findVisible(id, undefined, { forUpdate: true });
-    if (!row) throw notFound();
-    return row;
+    // PRIVACY: the note's candidate is locked before the note, in the order erasure locks them
+    // (user row, then their notes); an erased candidate's notes are gone: 404.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const peek = await repo.findVisible(id, undefined);
+      if (!peek) throw notFound();
+      await assertLiveSubject(tx, peek.candidateId);
+      const row = await repo.findVisible(id, undefined, { forUpdate: true });
+      if (!row) throw notFound();
+      // Moved to another candidate in between (rare): lock that one first too.
+      if (row.candidateId === peek.candidateId) return row;
+    }
+    throw notFound();
   }
 
   function listFilters(query: unknown): Omit<NoteScope, 'subjectId' | 'pathCandidateId'> {

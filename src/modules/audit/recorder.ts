@@ -1,8 +1,7 @@
 import type { DbOrTx } from '../../db/client.js';
 import { auditLog } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
-import { ApiError, withCause } from '../../lib/errors.js';
-import { OUTAGE_RETRY_AFTER_SECONDS, unavailableDependency } from '../../lib/unavailable.js';
+import { serviceUnavailable, unavailableDependency } from '../../lib/unavailable.js';
 
 /**
  * Audit events (spec privacy.md §6), written in the caller's transaction so a change and its record
@@ -32,20 +31,7 @@ export interface AuditContext {
  * propagates as it is and becomes a 500 with its cause in the log.
  */
 export const auditUnavailable = (cause: unknown) =>
-  Object.assign(
-    withCause(
-      new ApiError(
-        503,
-        'service_unavailable',
-        'Audit store unavailable. Please try again later.',
-        undefined,
-        undefined,
-        { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) },
-      ),
-      cause,
-    ),
-    { dependency: 'database' as const },
-  );
+  serviceUnavailable('Audit store unavailable. Please try again later.', cause);
 
 /**
  * Several events in ONE insert statement (a list's statement count must not grow with its page

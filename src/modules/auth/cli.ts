@@ -38,9 +38,9 @@ export function createAuthAdminService(c: Container) {
     ): Promise<Found<{ user: UserRow; wasEnabled: boolean; ended: number }>> {
       const user = await findUser(email);
       if (!user) return { found: false };
-      const ended = await c.db.transaction(async (tx) => {
+      const ended = await c.sessions.transaction(async (tx, changes) => {
         await createTwoFactorRepo(tx).disable(user.id, c.now());
-        const terminated = await c.sessions.terminate(tx, { userId: user.id }, 'revoked');
+        const terminated = await changes.end({ userId: user.id }, 'revoked');
         await recordAudit(tx, SYSTEM, {
           action: '2fa_disabled',
           resourceType: 'user',
@@ -51,7 +51,6 @@ export function createAuthAdminService(c: Container) {
         });
         return terminated;
       });
-      await c.sessions.evict(ended);
       // The user learns that their second factor was turned off (spec privacy.md §8 change notice).
       if (user.totpEnabled) c.mailer.send('2fa_disabled', user.email, { name: user.firstName });
       return { found: true, user, wasEnabled: user.totpEnabled, ended: ended.length };
@@ -61,8 +60,8 @@ export function createAuthAdminService(c: Container) {
     async revokeUserSessions(email: string): Promise<Found<{ user: UserRow; ended: number }>> {
       const user = await findUser(email);
       if (!user) return { found: false };
-      const ended = await c.db.transaction(async (tx) => {
-        const terminated = await c.sessions.terminate(tx, { userId: user.id }, 'revoked');
+      const ended = await c.sessions.transaction(async (tx, changes) => {
+        const terminated = await changes.end({ userId: user.id }, 'revoked');
         await recordAudit(tx, SYSTEM, {
           action: 'session_revoked',
           resourceType: 'session',
@@ -72,7 +71,6 @@ export function createAuthAdminService(c: Container) {
         });
         return terminated;
       });
-      await c.sessions.evict(ended);
       return { found: true, user, ended: ended.length };
     },
 
@@ -80,8 +78,8 @@ export function createAuthAdminService(c: Container) {
     async revokeSession(sessionKey: string): Promise<Found<{ session: SessionRow; ended: number }>> {
       const session = await findSession(sessionKey);
       if (!session) return { found: false };
-      const ended = await c.db.transaction(async (tx) => {
-        const terminated = await c.sessions.terminate(tx, { id: session.id }, 'revoked');
+      const ended = await c.sessions.transaction(async (tx, changes) => {
+        const terminated = await changes.end({ id: session.id }, 'revoked');
         await recordAudit(tx, SYSTEM, {
           action: 'session_revoked',
           resourceType: 'session',
@@ -92,7 +90,6 @@ export function createAuthAdminService(c: Container) {
         });
         return terminated;
       });
-      await c.sessions.evict(ended);
       return { found: true, session, ended: ended.length };
     },
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/client.js';
+import type { Db, Tx } from '../../db/client.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { sha256Hex } from '../../lib/crypto/hash.js';
 import { checkEmail } from '../../lib/email.js';
@@ -59,18 +59,24 @@ export function createPasswordService(deps: PasswordDeps) {
     actor: Actor | null,
     reason: 'password_change' | 'password_reset',
     keepSessionId?: number,
+    /** More of the same change, in its transaction (a reset consumes its token). */
+    also?: (tx: Tx) => Promise<void>,
   ) {
     const at = now();
     const newHash = await hasher.hash(password);
-    const ended = await db.transaction(async (tx) => {
+    await sessions.transaction(async (tx, changes) => {
+      await also?.(tx);
       const repo = createPasswordRepo(tx);
       // SECURITY: a change replaces only the hash whose password it verified (compare-and-swap), so
       // of concurrent changes exactly one wins. A reset, authorised by its single-use token, replaces
       // whatever is current (locked, so the history keeps the hash it really replaced).
       const current = reason === 'password_change' ? user.password : await repo.lockCurrentHash(user.id);
-      if (current === undefined || !(await repo.setPassword(user.id, current, newHash, at))) return null;
-      const terminated = await sessions.terminate(
-        tx,
+      if (current === undefined || !(await repo.setPassword(user.id, current, newHash, at))) {
+        throw reason === 'password_change'
+          ? validationError({ old_password: [OLD_PASSWORD_INCORRECT] }, CHANGE_FAILED)
+          : badRequest('Invalid or expired token');
+      }
+      const terminated = await changes.end(
         keepSessionId === undefined ? { userId: user.id } : { userId: user.id, exceptId: keepSessionId },
         reason,
       );
@@ -85,14 +91,7 @@ export function createPasswordService(deps: PasswordDeps) {
           metadata: { sessions_terminated: terminated.length },
         },
       );
-      return terminated;
     });
-    if (ended === null) {
-      throw reason === 'password_change'
-        ? validationError({ old_password: [OLD_PASSWORD_INCORRECT] }, CHANGE_FAILED)
-        : badRequest('Invalid or expired token');
-    }
-    await sessions.evict(ended);
     mailer.send('password_changed', user.email, { name: user.firstName, at: fmt(at) });
   }
 
@@ -224,10 +223,11 @@ export function createPasswordService(deps: PasswordDeps) {
       if ((await hasher.verify(password, user.password)).ok)
         throw badRequest('New password cannot be old password');
       if (await reused(user, password)) throw invalidPassword([REUSE_MESSAGE]);
-      if (!(await createPasswordRepo(db).useToken(found.token.id, now())))
-        throw badRequest('Invalid or expired token');
-      await createPasswordRepo(db).voidUnusedTokens(user.id, now());
-      await replacePassword(user, password, meta, null, 'password_reset');
+      await replacePassword(user, password, meta, null, 'password_reset', undefined, async (tx) => {
+        const repo = createPasswordRepo(tx);
+        if (!(await repo.useToken(found.token.id, now()))) throw badRequest('Invalid or expired token');
+        await repo.voidUnusedTokens(user.id, now());
+      });
       await lockout.clear(user.email);
       return {
         message: 'Password has been reset successfully',

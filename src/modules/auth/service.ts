@@ -251,7 +251,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const claims = await tokens.verify(raw.trim(), 'refresh');
       if (!claims) throw TOKEN_NOT_VALID();
       const at = now();
-      const outcome = await db.transaction(async (tx) => {
+      const outcome = await sessions.transaction(async (tx, changes) => {
         const repo = createSessionRepo(tx);
         const found = await repo.lockRefreshToken(claims.jti);
         if (!found || String(found.session.userId) !== claims.user_id) return { ok: false as const };
@@ -260,9 +260,21 @@ export function createAuthService(deps: AuthServiceDeps) {
         if (token.rotatedAt) {
           const sinceRotation = (at.getTime() - token.rotatedAt.getTime()) / 1000;
           if (sinceRotation <= config.jwt.reuseGraceSeconds) return { ok: false as const };
-          // SECURITY: a rotated token came back: someone holds a stolen copy. End the whole session.
-          const ended = await sessions.terminate(tx, { id: session.id }, 'token_reuse');
-          return { ok: false as const, ended };
+          // SECURITY: a rotated token came back: someone holds a stolen copy. End the whole session,
+          // recorded in the same transaction.
+          await changes.end({ id: session.id }, 'token_reuse');
+          await recordAudit(
+            tx,
+            { actor: null, meta },
+            {
+              action: 'token_reuse_detected',
+              resourceType: 'session',
+              resourceId: session.id,
+              subjectUserId: session.userId,
+              outcome: 'denied',
+            },
+          );
+          return { ok: false as const };
         }
         if (at >= token.expiresAt || at >= session.absoluteExpiresAt) return { ok: false as const };
         const user = await createUserRepo(tx).findById(session.userId);
@@ -283,26 +295,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           exp: Math.floor(expiresAt.getTime() / 1000),
         };
       });
-      if (!outcome.ok) {
-        if (outcome.ended) {
-          await sessions.evict(outcome.ended);
-          const ended = outcome.ended[0];
-          if (ended) {
-            await recordAudit(
-              db,
-              { actor: null, meta },
-              {
-                action: 'token_reuse_detected',
-                resourceType: 'session',
-                resourceId: ended.id,
-                subjectUserId: ended.userId,
-                outcome: 'denied',
-              },
-            );
-          }
-        }
-        throw TOKEN_NOT_VALID();
-      }
+      if (!outcome.ok) throw TOKEN_NOT_VALID();
       return sessions.issue(outcome.userId, outcome.sessionId, outcome.jti, outcome.exp);
     },
 
@@ -321,12 +314,11 @@ export function createAuthService(deps: AuthServiceDeps) {
         if (!live) throw badRequest('Invalid token');
         otherSessionId = found.session.id;
       }
-      const ended = await db.transaction(async (tx) => {
-        const mine = await sessions.terminate(tx, { id: actor.sessionId }, 'logout');
-        const other =
-          otherSessionId !== undefined && otherSessionId !== actor.sessionId
-            ? await sessions.terminate(tx, { id: otherSessionId }, 'logout')
-            : [];
+      await sessions.transaction(async (tx, changes) => {
+        await changes.end({ id: actor.sessionId }, 'logout');
+        if (otherSessionId !== undefined && otherSessionId !== actor.sessionId) {
+          await changes.end({ id: otherSessionId }, 'logout');
+        }
         await recordAudit(
           tx,
           { actor, meta },
@@ -337,9 +329,7 @@ export function createAuthService(deps: AuthServiceDeps) {
             subjectUserId: actor.userId,
           },
         );
-        return [...mine, ...other];
       });
-      await sessions.evict(ended);
       return { detail: 'Successfully logged out' };
     },
 

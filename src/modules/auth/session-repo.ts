@@ -13,6 +13,7 @@ export type TerminationReason =
   | 'password_reset'
   | 'token_reuse'
   | 'deactivated'
+  | 'role_changed'
   | 'erasure';
 
 /** Queries on sessions and refresh tokens. */
@@ -62,6 +63,15 @@ export function createSessionRepo(db: DbOrTx) {
         .set({ terminatedAt: at, terminatedReason: reason })
         .where(and(...conditions))
         .returning();
+    },
+    /** Locks the user's live sessions (their cached state is about to be rewritten); their ids. */
+    async lockLive(userId: number): Promise<number[]> {
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.terminatedAt)))
+        .for('update');
+      return rows.map((r) => r.id);
     },
     /** Earlier sessions of the user, to judge whether a new one looks unfamiliar. */
     async recentForUser(userId: number, limit = 50) {

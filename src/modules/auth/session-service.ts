@@ -1,11 +1,22 @@
 import type { Config } from '../../config.js';
-import type { Db, DbOrTx } from '../../db/client.js';
+import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import type { RequestMeta } from '../../lib/actor.js';
 import { sha256Hex } from '../../lib/crypto/hash.js';
 import { describeUserAgent } from '../../lib/user-agent.js';
 import { createSessionRepo, type SessionRow, type TerminationReason } from './session-repo.js';
 import type { SessionStateCache } from './session-state.js';
 import { newJti, type TokenService } from './tokens.js';
+
+/** What a `SessionService.transaction` may do to sessions; each change reaches the shared store. */
+export interface SessionChanges {
+  /** Terminates the live sessions matching the filter (row-locked) and returns them. */
+  end(
+    filter: { id?: number; userId?: number; exceptId?: number },
+    reason: TerminationReason,
+  ): Promise<SessionRow[]>;
+  /** The user's live sessions take up the user's changed role or status (row-locked). */
+  refreshUser(userId: number): Promise<void>;
+}
 
 export interface IssuedTokens {
   access: string;
@@ -23,7 +34,7 @@ export function createSessionService(deps: {
   sessionState: SessionStateCache;
   now: () => Date;
 }) {
-  const { config, tokens, sessionState, now } = deps;
+  const { db, config, tokens, sessionState, now } = deps;
 
   async function issue(
     userId: number,
@@ -83,17 +94,42 @@ export function createSessionService(deps: {
         tokens: await issue(userId, session.id, jti, Math.floor(expiresAt.getTime() / 1000)),
       };
     },
-    /** Terminates sessions and evicts their cached state, so tokens die on every instance at once. */
-    async terminate(
-      tx: DbOrTx,
-      filter: { id?: number; userId?: number; exceptId?: number },
-      reason: TerminationReason,
-    ): Promise<SessionRow[]> {
-      return createSessionRepo(tx).terminate(filter, now(), reason);
-    },
-    /** Call after the terminating transaction committed. */
-    async evict(ended: SessionRow[]): Promise<void> {
-      await sessionState.refresh(ended.map((s) => s.id));
+    /**
+     * Runs `work` in ONE transaction; the sessions it ends or changes through `changes` have their
+     * new state written to the shared store before the transaction commits.
+     * SECURITY: a request either commits with the change effective on every instance, or fails
+     * and changes nothing: a store failure (503) aborts the transaction; if the commit itself
+     * fails, the entries just written are deleted (best effort) and refill from the database.
+     */
+    async transaction<T>(work: (tx: Tx, changes: SessionChanges) => Promise<T>): Promise<T> {
+      const changed = new Set<number>();
+      let published = false;
+      try {
+        return await db.transaction(async (tx) => {
+          const repo = createSessionRepo(tx);
+          const changes: SessionChanges = {
+            async end(filter, reason) {
+              const ended = await repo.terminate(filter, now(), reason);
+              for (const s of ended) changed.add(s.id);
+              return ended;
+            },
+            async refreshUser(userId) {
+              for (const id of await repo.lockLive(userId)) changed.add(id);
+            },
+          };
+          const result = await work(tx, changes);
+          if (changed.size) {
+            published = true;
+            await sessionState.publish(tx, [...changed]);
+          }
+          return result;
+        });
+      } catch (err) {
+        // Nothing to add if this fails too: the entries then expire with their TTL, and they
+        // only ever err towards refusing a session whose end did not commit.
+        if (published) await sessionState.forget([...changed]).catch(() => undefined);
+        throw err;
+      }
     },
   };
 }

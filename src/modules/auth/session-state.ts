@@ -1,14 +1,15 @@
-import { and, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { randomUUID } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.js';
 import { sessions, users } from '../../db/schema.js';
 import type { Role } from '../../lib/actor.js';
 import type { KeyValueStore } from '../../lib/kv.js';
-import { unavailableDependency } from '../../lib/unavailable.js';
+import { serviceUnavailable, unavailableDependency } from '../../lib/unavailable.js';
 
 /**
  * What the auth plugin needs to accept an access token, kept in the shared store so a request
- * does not query PostgreSQL (spec operations.md §7). Revocation writes the store before the
- * revoking request returns, so every instance refuses the token on its very next request.
+ * does not query PostgreSQL (spec operations.md §7). A revocation writes the store before its
+ * transaction commits, so every instance refuses the token on its very next request.
  */
 export interface SessionState {
   userId: number;
@@ -22,32 +23,35 @@ export interface SessionState {
 }
 
 const CACHE_TTL_SECONDS = 300;
+/** A fill's claim on an empty entry; a fill slower than this simply does not store its result. */
+const LEASE_TTL_SECONDS = 10;
+const LEASE = 'lease:';
+const MISSING = 'missing';
 /** Sessions remembered for the activity throttle before the memory is reset. */
 const TOUCH_MEMORY = 100_000;
 const key = (sid: number) => `sess:${sid}`;
+const encode = (state: SessionState | null) => (state ? JSON.stringify(state) : MISSING);
 
-export function createSessionStateCache(deps: { db: Db; kv: KeyValueStore }) {
-  const { db, kv } = deps;
-  const touched = new Map<number, number>();
-
-  async function load(sid: number): Promise<SessionState | null> {
-    const rows = await db
-      .select({
-        userId: sessions.userId,
-        terminatedAt: sessions.terminatedAt,
-        expiresAt: sessions.expiresAt,
-        absoluteExpiresAt: sessions.absoluteExpiresAt,
-        lastActivity: sessions.lastActivity,
-        role: users.role,
-        isActive: users.isActive,
-      })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, sid))
-      .limit(1);
-    const row = rows[0];
-    if (!row) return null;
-    return {
+/** The state of these sessions as `conn` sees them (inside a transaction: including its changes). */
+async function load(conn: DbOrTx, sids: number[]): Promise<Map<number, SessionState>> {
+  const out = new Map<number, SessionState>();
+  if (sids.length === 0) return out;
+  const rows = await conn
+    .select({
+      id: sessions.id,
+      userId: sessions.userId,
+      terminatedAt: sessions.terminatedAt,
+      expiresAt: sessions.expiresAt,
+      absoluteExpiresAt: sessions.absoluteExpiresAt,
+      lastActivity: sessions.lastActivity,
+      role: users.role,
+      isActive: users.isActive,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(inArray(sessions.id, sids));
+  for (const row of rows) {
+    out.set(row.id, {
       userId: row.userId,
       role: row.role,
       userActive: row.isActive,
@@ -55,46 +59,64 @@ export function createSessionStateCache(deps: { db: Db; kv: KeyValueStore }) {
       expiresAt: row.expiresAt.getTime(),
       absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
       lastActivity: row.lastActivity.getTime(),
-    };
+    });
   }
+  return out;
+}
 
-  async function store(sid: number, state: SessionState | null, onlyIfAbsent: boolean) {
-    const value = state ? JSON.stringify(state) : 'missing';
-    if (onlyIfAbsent) await kv.setIfAbsent(key(sid), value, CACHE_TTL_SECONDS);
-    else await kv.set(key(sid), value, CACHE_TTL_SECONDS);
-  }
+export function createSessionStateCache(deps: { db: Db; kv: KeyValueStore }) {
+  const { db, kv } = deps;
+  const touched = new Map<number, number>();
 
   return {
+    /**
+     * The session's state, from the shared store or else from the database.
+     * SECURITY: a fill must never overwrite state that a change wrote after the fill read the
+     * database. So a fill first claims the empty entry with a lease, then reads the database, then
+     * stores its result only if the lease is still there (compare-and-set). Every change overwrites
+     * the entry (and with it any lease) before its transaction commits, or deletes it when the
+     * commit failed, so a fill that raced a change stores nothing and the next request reads again.
+     */
     async get(sid: number): Promise<SessionState | null> {
-      let cached: string | null;
+      const fromDatabase = async () => (await load(db, [sid])).get(sid) ?? null;
       try {
-        cached = await kv.get(key(sid));
+        const cached = await kv.get(key(sid));
+        if (cached !== null && !cached.startsWith(LEASE)) {
+          return cached === MISSING ? null : (JSON.parse(cached) as SessionState);
+        }
+        // Someone else's fill is running: read the database without storing.
+        const lease = cached === null ? `${LEASE}${randomUUID()}` : null;
+        const claimed = lease !== null && (await kv.setIfAbsent(key(sid), lease, LEASE_TTL_SECONDS));
+        const state = await fromDatabase();
+        if (claimed) await kv.replace(key(sid), lease, encode(state), CACHE_TTL_SECONDS);
+        return state;
       } catch (err) {
         // SECURITY: while Redis is down the session row itself is read (spec operations.md §8):
-        // slower, never weaker. Nothing is cached meanwhile.
-        if (unavailableDependency(err) === 'redis') return load(sid);
+        // slower, never weaker. Nothing is cached meanwhile, and no session changes (`publish`
+        // answers 503), so the entries Redis holds when it returns are still true.
+        if (unavailableDependency(err) === 'redis') return fromDatabase();
         throw err;
       }
-      if (cached !== null) return cached === 'missing' ? null : (JSON.parse(cached) as SessionState);
-      const state = await load(sid);
-      // Only-if-absent: a fill that read the database before a revocation committed must not
-      // overwrite the fresh state the revoking request wrote after its commit.
-      await store(sid, state, true).catch((err: unknown) => {
-        if (unavailableDependency(err) !== 'redis') throw err;
-      });
-      return state;
     },
-    /** Re-reads these sessions after a committed change (revocation, role or status change). */
-    async refresh(sids: number[]): Promise<void> {
-      for (const sid of new Set(sids)) await store(sid, await load(sid), false);
+    /**
+     * Writes the state of these sessions as the caller's transaction sees it, BEFORE it commits
+     * (see `SessionService.transaction`). The caller holds the sessions' row locks, so changes to
+     * one session write the store in the order they commit. A store failure is a 503 and, thrown
+     * inside the transaction, rolls the change back.
+     */
+    async publish(tx: DbOrTx, sids: number[]): Promise<void> {
+      const states = await load(tx, sids);
+      try {
+        await Promise.all(
+          sids.map((sid) => kv.set(key(sid), encode(states.get(sid) ?? null), CACHE_TTL_SECONDS)),
+        );
+      } catch (err) {
+        throw serviceUnavailable('Session store unavailable. Please try again later.', err);
+      }
     },
-    /** Re-reads every live session of a user (role change, deactivation). */
-    async refreshUser(userId: number): Promise<void> {
-      const rows = await db
-        .select({ id: sessions.id })
-        .from(sessions)
-        .where(and(eq(sessions.userId, userId), isNull(sessions.terminatedAt)));
-      await this.refresh(rows.map((r) => r.id));
+    /** After a failed commit: the entries refill from the database. */
+    async forget(sids: number[]): Promise<void> {
+      if (sids.length) await kv.del(...sids.map(key));
     },
     /**
      * True at most once per interval per session and instance: time to record `last_activity`.

@@ -5,6 +5,7 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { ApiError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import { likeContains } from '../../lib/sql-like.js';
 import { recordAudit } from '../audit/recorder.js';
+import { lockLiveSubject } from '../keys/data-keys.js';
 import { sessionResponse } from './session-list.js';
 import type { SessionService } from './session-service.js';
 
@@ -19,30 +20,24 @@ export function createSessionsService(deps: {
 }) {
   const { db, sessions, fmt, now } = deps;
 
-  const audit = (
-    actor: Actor,
-    meta: RequestMeta,
-    action: string,
-    subject: number,
-    extra: Record<string, unknown>,
-  ) =>
-    recordAudit(
-      db,
-      { actor, meta },
-      { action, resourceType: 'session', subjectUserId: subject, metadata: extra },
-    );
-
   async function terminateOwn(actor: Actor, meta: RequestMeta, keepCurrent: boolean) {
     const filter = keepCurrent
       ? { userId: actor.userId, exceptId: actor.sessionId }
       : { userId: actor.userId };
-    const ended = await db.transaction((tx) => sessions.terminate(tx, filter, 'revoked_all'));
-    await sessions.evict(ended);
-    await audit(actor, meta, 'session_revoked', actor.userId, {
-      count: ended.length,
-      kept_current: keepCurrent,
+    return sessions.transaction(async (tx, changes) => {
+      const ended = await changes.end(filter, 'revoked_all');
+      await recordAudit(
+        tx,
+        { actor, meta },
+        {
+          action: 'session_revoked',
+          resourceType: 'session',
+          subjectUserId: actor.userId,
+          metadata: { count: ended.length, kept_current: keepCurrent },
+        },
+      );
+      return ended;
     });
-    return ended;
   }
 
   return {
@@ -75,9 +70,19 @@ export function createSessionsService(deps: {
       if (!target) throw notFound('Session not found');
       if (target.id === actor.sessionId)
         throw badRequest('Cannot delete current session. Use /auth/logout/ to logout.');
-      const ended = await db.transaction((tx) => sessions.terminate(tx, { id: target.id }, 'revoked'));
-      await sessions.evict(ended);
-      await audit(actor, meta, 'session_revoked', actor.userId, { session_id: target.id });
+      await sessions.transaction(async (tx, changes) => {
+        await changes.end({ id: target.id }, 'revoked');
+        await recordAudit(
+          tx,
+          { actor, meta },
+          {
+            action: 'session_revoked',
+            resourceType: 'session',
+            subjectUserId: actor.userId,
+            metadata: { session_id: target.id },
+          },
+        );
+      });
       return {
         message: 'Session terminated successfully',
         device: target.deviceType,
@@ -160,11 +165,14 @@ export function createSessionsService(deps: {
       const target = Number.isSafeInteger(userId)
         ? (await db.select().from(users).where(eq(users.id, userId)).limit(1))[0]
         : undefined;
-      if (!target) throw new ApiError(404, 'not_found', 'User not found');
+      const userNotFound = () => new ApiError(404, 'not_found', 'User not found');
+      if (!target || target.anonymizedAt) throw userNotFound();
       if (target.role === 'superuser' && actor.role !== 'superuser')
         throw forbidden('Cannot force logout a superuser');
-      const ended = await db.transaction(async (tx) => {
-        const terminated = await sessions.terminate(tx, { userId: target.id }, 'force_logout');
+      const ended = await sessions.transaction(async (tx, changes) => {
+        // PRIVACY: nothing more is recorded about an erased person.
+        if (!(await lockLiveSubject(tx, target.id))) throw userNotFound();
+        const terminated = await changes.end({ userId: target.id }, 'force_logout');
         await recordAudit(
           tx,
           { actor, meta },
@@ -179,7 +187,6 @@ export function createSessionsService(deps: {
         );
         return terminated;
       });
-      await sessions.evict(ended);
       return {
         message: `Force logged out ${target.email}`,
         sessions_terminated: ended.length,

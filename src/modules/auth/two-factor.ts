@@ -119,7 +119,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       if (user.totpEnabled) throw badRequest(ALREADY_ENABLED);
       const secret = newTotpSecret();
       // PRIVACY: the pending secret is sealed with the user's key before it reaches the shared store.
-      const dek = await dataKeys.obtain(db, user.id);
+      const dek = await db.transaction((tx) => dataKeys.obtain(tx, user.id));
       await kv.set(setupKey(user.id), cipher.encrypt(dek, secret, pendingAad(user.id)), SETUP_TTL_SECONDS);
       const uri = provisioningUri(user.email, secret);
       const png = await QRCode.toBuffer(uri, { type: 'png', margin: 2, width: 256 });

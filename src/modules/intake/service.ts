@@ -7,6 +7,7 @@ import { ApiError, forbidden, notFound, validationError, type FieldErrors } from
 import { paginate } from '../../lib/paging.js';
 import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
 import { diffPlain, recordAudit, recordAudits, type AuditContext } from '../audit/recorder.js';
+import { assertLiveSubject } from '../keys/data-keys.js';
 import { MEDICAL_FIELDS } from '../users/profile-fields.js';
 import { writeProfile } from '../users/profile-writer.js';
 import { profileReadItem } from '../users/read-audit.js';
@@ -197,6 +198,10 @@ export function createIntakeService(c: Container) {
     async review(actor: Caller, meta: RequestMeta, id: number, input: ReviewInput) {
       return c.db.transaction(async (tx) => {
         const repo = createIntakeRepo(tx);
+        // PRIVACY: the candidate is locked before the submission, in the order erasure locks them.
+        const peek = await repo.findSubmission(id, undefined);
+        if (!peek) throw notFound();
+        await assertLiveSubject(tx, peek.userId);
         const before = await repo.findSubmission(id, undefined, true);
         if (!before) throw notFound();
         // PRIVACY: review notes are sealed with the candidate's key, like their answers.

@@ -8,7 +8,7 @@ import { type Page, paginate } from '../../lib/paging.js';
 import { addDays, utcToday } from '../../lib/time.js';
 import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
 import { diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
-import type { DataKeyStore } from '../keys/data-keys.js';
+import { assertLiveSubject, type DataKeyStore } from '../keys/data-keys.js';
 import { entryOwnerScope, mayFilterByUser } from './policy.js';
 import { createJournalRepo, type EntryRow, type EntryScope } from './repo.js';
 import type { EntryInput, EntryPatch, EntryResponse, ListQueryInput, StatsResponse } from './schemas.js';
@@ -92,6 +92,10 @@ export function createJournalService(deps: JournalServiceDeps) {
   ): Promise<EntryResponse> {
     return db.transaction(async (tx) => {
       const repo = createJournalRepo(tx);
+      // PRIVACY: the owner is locked before the entry, in the order erasure locks them.
+      const peek = await repo.findVisible(id, entryOwnerScope(actor));
+      if (!peek) throw notFound();
+      await assertLiveSubject(tx, peek.userId);
       const before = await repo.findVisible(id, entryOwnerScope(actor), { forUpdate: true });
       if (!before) throw notFound();
       if (input.date !== undefined && input.date !== before.date) {

@@ -25,8 +25,10 @@ import { createDeletionRepo } from './deletion-repo.js';
 
 /**
  * Erasure (spec privacy.md §4 "Erasure", §7 crypto-shredding). One transaction deletes the user's
- * data, anonymises the account row, destroys the user's data key and records the proof; caches are
- * evicted after commit. PRIVACY: once the data key row is gone, every ciphertext of this user that
+ * data, anonymises the account row, destroys the user's data key and records the proof; the shared
+ * store learns of the ended sessions and the destroyed key before commit. The user row is locked
+ * FOR UPDATE first: writers about the person lock it FOR KEY SHARE (keys/data-keys.ts), so they
+ * finish before the erasure starts or see the anonymised row and answer 404. PRIVACY: once the data key row is gone, every ciphertext of this user that
  * survives anywhere (replica, backup, export file) can no longer be decrypted.
  */
 
@@ -86,7 +88,7 @@ export async function eraseUser(
   context: ErasureContext,
 ): Promise<ErasureResult | null> {
   const at = c.now();
-  const outcome = await c.db.transaction(async (tx) => {
+  const outcome = await c.sessions.transaction(async (tx, changes) => {
     const [user] = await tx.select().from(users).where(eq(users.id, userId)).for('update').limit(1);
     if (!user) throw notFound('User not found');
     if (user.anonymizedAt) throw badRequest(ALREADY_ERASED);
@@ -101,10 +103,10 @@ export async function eraseUser(
       return null;
     }
 
-    // SECURITY: sessions end first (tokens refused everywhere once evicted), then the rows go.
-    await c.sessions.terminate(tx, { userId }, 'erasure');
+    // SECURITY: sessions end first (refused on every instance before commit), then the rows go.
+    await changes.end({ userId }, 'erasure');
     const items = await deleteUserData(tx, userId);
-    const { endedSessions, ...deleted } = items;
+    const { endedSessions: _ended, ...deleted } = items;
 
     await tx
       .update(users)
@@ -124,8 +126,10 @@ export async function eraseUser(
         updatedAt: at,
       })
       .where(eq(users.id, userId));
-    // Crypto-shredding: the user's data key is destroyed last, with everything it protected.
+    // Crypto-shredding: the user's data key is destroyed last, with everything it protected, and
+    // every instance's cached copy is invalidated before this commits (a store failure aborts).
     await tx.delete(dataKeys).where(eq(dataKeys.userId, userId));
+    await c.dataKeys.invalidateAll();
 
     const proof: DeletionProof = {
       user_id: userId,
@@ -162,15 +166,13 @@ export async function eraseUser(
       metadata: { trigger: context.trigger, items_deleted: deleted, key_destroyed: true },
     });
     return {
-      endedSessions,
       result: { requestId: request.id, proof },
       recipient: { email: user.email, name: user.firstName },
     };
   });
   if (!outcome) return null;
 
-  // After commit: tokens die on every instance, the cached key is forgotten.
-  await c.sessions.evict(outcome.endedSessions);
+  // After commit: this instance forgets the cached key.
   c.dataKeys.evict(userId);
   // The notice goes to the address the person had, not to the anonymised one.
   const { email, name } = outcome.recipient;

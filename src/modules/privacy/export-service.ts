@@ -279,14 +279,15 @@ async function processOne(c: Container): Promise<'completed' | 'failed' | null> 
   let claimed: number | null = null;
   try {
     const done = await c.db.transaction(async (tx) => {
-      const [job] = await tx
-        .select({ id: dataExportRequests.id, userId: dataExportRequests.userId })
-        .from(dataExportRequests)
-        .where(eq(dataExportRequests.status, 'pending'))
-        .orderBy(dataExportRequests.requestedAt, dataExportRequests.id)
-        .limit(1)
-        .for('update', { skipLocked: true });
-      if (!job) return null;
+      // PRIVACY: the person's row is locked too (as by every writer about them), skipping anyone
+      // being erased: the job never waits on nor deadlocks with an erasure, which deletes the job.
+      const claim = await tx.execute(sql`
+        select r.id, r.user_id from data_export_requests r join users u on u.id = r.user_id
+        where r.status = 'pending' order by r.requested_at, r.id limit 1
+        for update of r skip locked for key share of u skip locked`);
+      const first = (claim as { rows: { id: number | string; user_id: number | string }[] }).rows[0];
+      if (!first) return null;
+      const job = { id: Number(first.id), userId: Number(first.user_id) };
       claimed = job.id;
       await tx
         .update(dataExportRequests)

@@ -3,6 +3,7 @@ import type { Actor, RequestMeta, Role } from '../../lib/actor.js';
 import { checkEmail, normaliseEmail } from '../../lib/email.js';
 import { badRequest, type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/recorder.js';
+import { assertLiveSubject } from '../keys/data-keys.js';
 import { asText, missingCredentials, passwordLengthError, policyErrors } from '../auth/credentials.js';
 import { isUniqueViolation } from '../auth/service.js';
 import { createUserDirectory } from './directory-repo.js';
@@ -141,7 +142,9 @@ export function createAccountService(c: Container) {
     async setActive(actor: Actor, meta: RequestMeta, id: number, active: boolean) {
       const own = selfActivationMessage(actor, id, active);
       if (own) throw badRequest(own);
-      const ended = await db.transaction(async (tx) => {
+      await c.sessions.transaction(async (tx, changes) => {
+        // PRIVACY: an erased person's account is never switched on or off again.
+        await assertLiveSubject(tx, id);
         const target = await createUserDirectory(tx).findVisible(id, undefined);
         if (!target) throw notFound();
         if (!active && !canDeactivate(target)) throw forbidden('Superusers cannot be deactivated.');
@@ -157,11 +160,10 @@ export function createAccountService(c: Container) {
             changes: { is_active: [target.isActive, active] },
           },
         );
-        return active ? [] : await c.sessions.terminate(tx, { userId: id }, 'deactivated');
+        // Before commit: the ended sessions are refused, the others act as the user now is, everywhere.
+        if (active) await changes.refreshUser(id);
+        else await changes.end({ userId: id }, 'deactivated');
       });
-      // After commit: tokens of the ended sessions die on every instance at once.
-      await c.sessions.evict(ended);
-      await c.sessionState.refreshUser(id);
       return { status: active ? ('activated' as const) : ('deactivated' as const) };
     },
   };

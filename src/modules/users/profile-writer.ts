@@ -1,5 +1,5 @@
 import { and, eq, ne } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import type { Tx } from '../../db/client.js';
 import { PROFILE_FIELDS, type ProfileField, userProfiles } from '../../db/schema.js';
 import { validationError } from '../../lib/errors.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
@@ -13,7 +13,7 @@ import type { ProfileRow } from './repo.js';
  * the profile when missing. Returns the row and the names of the fields written.
  */
 export async function writeProfile(
-  tx: DbOrTx,
+  tx: Tx,
   deps: { cipher: FieldCipher; dataKeys: DataKeyStore; now: () => Date },
   userId: number,
   values: ProfileValues,

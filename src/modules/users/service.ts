@@ -1,10 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { Container } from '../../container.js';
+import type { DbOrTx } from '../../db/client.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { checkEmail } from '../../lib/email.js';
 import { type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { paginate } from '../../lib/paging.js';
 import { readEvents, recordReads } from '../audit/reads.js';
+import { assertLiveSubject } from '../keys/data-keys.js';
 import { type AuditEvent, diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
 import { createUserDirectory, type UserListFilter } from './directory-repo.js';
 import { parseBody, PatchUserInput, PutUserInput, type UserListFilters } from './input.js';
@@ -21,16 +23,16 @@ const AUDITED_FIELDS = ['email', 'first_name', 'last_name', 'role'] as const;
 export function createUsersService(c: Container) {
   const { db } = c;
 
-  const present = async (userId: number): Promise<UserResponse> => {
-    const user = await c.users.one(db, userId);
+  const present = async (userId: number, conn: DbOrTx = db): Promise<UserResponse> => {
+    const user = await c.users.one(conn, userId);
     if (!user) throw notFound();
     return user;
   };
 
   /** PRIVACY: a U object of someone else is a read of their data (privacy.md §6). */
-  const presentAudited = async (actor: Actor, meta: RequestMeta, userId: number) => {
-    const user = await present(userId);
-    await recordReads(db, actor, meta, 'user', [userReadItem(user)]);
+  const presentAudited = async (actor: Actor, meta: RequestMeta, userId: number, conn: DbOrTx = db) => {
+    const user = await present(userId, conn);
+    await recordReads(conn, actor, meta, 'user', [userReadItem(user)]);
     return user;
   };
 
@@ -89,7 +91,8 @@ export function createUsersService(c: Container) {
     /** `PUT/PATCH users/<id>/`: e-mail, names, role; other keys are ignored. */
     async update(actor: Actor, meta: RequestMeta, id: number, body: unknown, full: boolean) {
       const target = await createUserDirectory(db).findVisible(id, userScope(actor));
-      if (!target) throw notFound();
+      // PRIVACY: an erased person's anonymised row is never written again (checked again under lock).
+      if (!target || target.anonymizedAt) throw notFound();
       if (!canModifyUser(actor, target)) throw forbidden();
       const input = parseBody(full ? PutUserInput : PatchUserInput, body);
       const roleChange = input.role !== undefined && input.role !== target.role ? input.role : undefined;
@@ -112,13 +115,16 @@ export function createUsersService(c: Container) {
         ...(input.last_name !== undefined ? { lastName: input.last_name } : {}),
         ...(roleChange ? { role: roleChange } : {}),
       };
-      await db.transaction(async (tx) => {
+      // One transaction: the change, its audit, the sessions it ends and the read of the answer.
+      return c.sessions.transaction(async (tx, sessions) => {
+        // The superusers' rows first (as every demotion locks them), then the target's.
         if (roleChange && demotesSuperuser(target, roleChange)) {
           const active = await createUserDirectory(tx).lockActiveSuperusers();
           if (active.filter((uid) => uid !== target.id).length === 0) {
             throw validationError({ role: [LAST_SUPERUSER] });
           }
         }
+        await assertLiveSubject(tx, target.id);
         const after = await createUserRepo(tx).update(target.id, { ...changes, updatedAt: c.now() });
         if (!after) throw notFound();
         const plain = (u: typeof target) => ({
@@ -138,18 +144,29 @@ export function createUsersService(c: Container) {
           changes: diffPlain(plain(target), plain(after), AUDITED_FIELDS),
         });
         if (roleChange) {
-          await recordAudit(tx, ctx, {
-            action: 'role_changed',
-            resourceType: 'user',
-            resourceId: target.id,
-            subjectUserId: target.id,
-            changes: { role: [target.role, roleChange] },
-          });
+          // SECURITY: a new role starts with a new sign-in: a promoted user must pass (or set up)
+          // 2FA before acting as staff, and no old token or refresh token carries the change.
+          const ended = await sessions.end({ userId: target.id }, 'role_changed');
+          await recordAudits(tx, ctx, [
+            {
+              action: 'role_changed',
+              resourceType: 'user',
+              resourceId: target.id,
+              subjectUserId: target.id,
+              changes: { role: [target.role, roleChange] },
+              metadata: { sessions_terminated: ended.length },
+            },
+            {
+              action: 'session_revoked',
+              resourceType: 'session',
+              subjectUserId: target.id,
+              reason: 'role_changed',
+              metadata: { count: ended.length },
+            },
+          ]);
         }
+        return presentAudited(actor, meta, target.id, tx);
       });
-      // After commit: the target's live sessions act with the new role from their next request.
-      if (roleChange) await c.sessionState.refreshUser(target.id);
-      return presentAudited(actor, meta, target.id);
     },
   };
 }
