@@ -158,13 +158,14 @@ describe('a revocation whose shared-store write fails changes nothing and answer
   });
 });
 
-/** Makes audit inserts of one action fail in the real database (a trigger), for one test. */
+/** Makes audit inserts of one action fail in the real database (a trigger), as an unavailable store does. */
 async function refuseAudit(app: TestApp, action: string, resourceType: string): Promise<() => Promise<void>> {
   await app.c.database
     .exec(`create or replace function test_refuse_audit() returns trigger language plpgsql as $$
     begin
       if new.action = '${action}' and new.resource_type = '${resourceType}' then
-        raise exception 'audit refused (test)';
+        -- 57P03 cannot_connect_now: the audit store is unavailable (a defect is a 500: error-logging.test.ts)
+        raise exception 'audit refused (test)' using errcode = '57P03';
       end if;
       return new;
     end $$`);
