@@ -140,12 +140,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     maxAge: 86400,
   });
   // After CORS (a browser must be able to read the 503), before any work that needs the database.
-  registerAvailability(app, {
-    database: c.monitors.database,
-    onRefused: (d) => {
-      c.metrics.unavailable(d);
-    },
-  });
+  registerAvailability(app, { database: c.monitors.database });
   const throttles = createThrottles(config.rateLimits, c.makeLimiter, c.metrics.limited);
   registerAuth(app, {
     tokens: c.tokens,

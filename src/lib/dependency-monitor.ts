@@ -10,7 +10,7 @@ import type { Dependency } from './unavailable.js';
 export interface DependencyMonitor {
   readonly name: Dependency;
   isDown(): boolean;
-  /** A failure that may mean an outage was seen: probe now (single flight). */
+  /** A failure that may mean an outage was seen: probe now (single flight; nothing while down). */
   suspect(): void;
   /** Probes now and reports whether the dependency answered (readiness). */
   check(): Promise<boolean>;
@@ -74,7 +74,8 @@ export function createDependencyMonitor(opts: {
     name,
     isDown: () => downSince !== null,
     suspect: () => {
-      if (!closed) void runProbe();
+      // While down, the scheduled probes already run: a failing request adds none.
+      if (!closed && downSince === null) void runProbe();
     },
     check: runProbe,
     close: () => {

@@ -118,3 +118,13 @@ export function serviceUnavailable(
   const dependency = unavailableDependency(cause);
   return dependency ? Object.assign(err, { dependency }) : err;
 }
+
+/**
+ * The answer to a request refused because its dependency is already known to be down: the outage
+ * itself is logged once, when it starts (the dependency monitor), so these are counted, not logged.
+ */
+export function outageRefusal(
+  dependency: Dependency,
+): ApiError & { dependency: Dependency; knownOutage: true } {
+  return Object.assign(serviceUnavailable(), { dependency, knownOutage: true as const });
+}

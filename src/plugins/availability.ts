@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DependencyMonitor } from '../lib/dependency-monitor.js';
-import { serviceUnavailable, type Dependency } from '../lib/unavailable.js';
+import { outageRefusal } from '../lib/unavailable.js';
 
 /**
  * Dependency outages (spec operations.md §8). While PostgreSQL is known to be down, a request that
@@ -15,17 +15,11 @@ declare module 'fastify' {
   }
 }
 
-export function registerAvailability(
-  app: FastifyInstance,
-  deps: { database: DependencyMonitor; onRefused?: (dependency: Dependency) => void },
-): void {
+export function registerAvailability(app: FastifyInstance, deps: { database: DependencyMonitor }): void {
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     // Unmatched paths (404) and routes that need no database are answered as usual.
     if (config.auth === undefined || config.database === false) return;
-    if (deps.database.isDown()) {
-      deps.onRefused?.('database');
-      throw serviceUnavailable();
-    }
+    if (deps.database.isDown()) throw outageRefusal('database');
   });
 }

@@ -116,14 +116,17 @@ export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingO
     const dependency = error instanceof ApiError ? namedDependency(error) : unavailableDependency(error);
     if (dependency) {
       const errorId = newErrorId();
-      request.log.warn(
-        {
-          err: loggableError(error instanceof ApiError ? (error.cause ?? error) : error),
-          error_id: errorId,
-          dependency,
-        },
-        `${dependency} unavailable`,
-      );
+      // Refusals during an outage already known (and logged once) are only counted.
+      if (!(error as { knownOutage?: boolean }).knownOutage) {
+        request.log.warn(
+          {
+            err: loggableError(error instanceof ApiError ? (error.cause ?? error) : error),
+            error_id: errorId,
+            dependency,
+          },
+          `${dependency} unavailable`,
+        );
+      }
       opts.onUnavailable?.(dependency);
       return sendError(reply, error instanceof ApiError ? error : serviceUnavailable(), errorId);
     }
