@@ -324,3 +324,41 @@ describe('the session-state fill', () => {
     expect((await me(other, user.access)).statusCode).toBe(401);
   });
 });
+
+describe('session changes racing token refreshes', () => {
+  it('a role change, a deactivation or a password change beside refreshes of the same user never deadlocks', async () => {
+    const statuses: number[] = [];
+    for (let round = 0; round < 8; round += 1) {
+      const cand = await registerCandidate(t);
+      const extra = await Promise.all([0, 1, 2, 3].map(() => openSession(t, cand.id)));
+      const change =
+        round % 3 === 0
+          ? other.request({
+              method: 'PATCH',
+              url: `/api/users/${cand.id}/`,
+              payload: { role: 'admin' },
+              token: su.access,
+            })
+          : round % 3 === 1
+            ? other.request({
+                method: 'PATCH',
+                url: `/api/users/${cand.id}/deactivate/`,
+                token: admin.access,
+              })
+            : post(
+                other,
+                '/api/auth/password-change/',
+                { old_password: cand.password, new_password: 'Zx8!Qw6#Er4$Ty2u' },
+                cand.access,
+              );
+      const results = await Promise.all([
+        change,
+        ...[cand, ...extra].map((s, i) =>
+          post(i % 2 ? t : other, '/api/auth/token/refresh/', { refresh: s.refresh }),
+        ),
+      ]);
+      statuses.push(...results.map((r) => r.statusCode));
+    }
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+  });
+});

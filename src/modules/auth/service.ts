@@ -144,8 +144,9 @@ export function createAuthService(deps: AuthServiceDeps) {
       throw INVALID_CREDENTIALS();
     }
     await attempt.release();
-    if (check.needsRehash) {
-      await createUserRepo(db).update(user.id, { password: await hasher.hash(password) });
+    if (check.needsRehash && user.password) {
+      // Only over the hash just verified: a password changed meanwhile is never undone.
+      await createUserRepo(db).replacePasswordHash(user.id, user.password, await hasher.hash(password));
     }
     if (user.totpEnabled) {
       await pending2fa.start(user);
@@ -253,6 +254,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       const at = now();
       const outcome = await sessions.transaction(async (tx, changes) => {
         const repo = createSessionRepo(tx);
+        // Lock order: the user row, then the session (as role, status and password changes do).
+        await createUserRepo(tx).lockForSessionChange(Number(claims.user_id));
         const found = await repo.lockRefreshToken(claims.jti);
         if (!found || String(found.session.userId) !== claims.user_id) return { ok: false as const };
         const { token, session } = found;

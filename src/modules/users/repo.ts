@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { userProfiles, users } from '../../db/schema.js';
 
@@ -54,6 +54,24 @@ export function createUserRepo(db: DbOrTx) {
     async update(id: number, values: Partial<typeof users.$inferInsert>): Promise<UserRow | undefined> {
       const rows = await db.update(users).set(values).where(eq(users.id, id)).returning();
       return rows[0];
+    },
+    /**
+     * Locks the user row before any of the user's sessions or tokens. Every change of a user that also
+     * touches their sessions (role, status, password, erasure) updates the user row first, so a
+     * transaction that starts from a session (a token refresh) must take this lock first too, or the
+     * two deadlock.
+     */
+    async lockForSessionChange(id: number): Promise<void> {
+      await db.select({ id: users.id }).from(users).where(eq(users.id, id)).for('no key update');
+    },
+    /** Replaces the password hash only if it is still the one verified (a login's re-hash must not undo a change). */
+    async replacePasswordHash(id: number, verified: string, replacement: string): Promise<boolean> {
+      const rows = await db
+        .update(users)
+        .set({ password: replacement })
+        .where(and(eq(users.id, id), eq(users.password, verified)))
+        .returning({ id: users.id });
+      return rows.length > 0;
     },
     async countSuperusers(): Promise<number> {
       const rows = await db
