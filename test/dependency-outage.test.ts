@@ -359,3 +359,77 @@ describe.skipIf(!redisUrl)('Redis stops while requests run', () => {
     expect(Math.max(...down.map((o) => o.ms))).toBeLessThan(1000);
   }, 60_000);
 });
+
+describe.skipIf(!adminUrl || !redisUrl)('a lock-out outlives a Redis outage', () => {
+  let proxy: TcpProxy;
+  let app: FastifyInstance;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    const url = new URL(redisUrl!);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
+    url.host = proxy.address;
+    const config = testConfig({ DATABASE_URL: database.url, REDIS_URL: url.toString() });
+    const c = await createContainer(config, {
+      database: database.database,
+      migrate: false,
+      redisPrefix: `pss-test:${randomBytes(6).toString('hex')}:`,
+    });
+    app = await buildApp(c);
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxy.close();
+    await database.drop();
+  });
+
+  const signUp = async () => {
+    const email = `lock.${randomBytes(5).toString('hex')}@capaciti.org.za`;
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/auth/register/',
+      payload: { email, password: PASSWORD },
+    });
+    expect(res.statusCode).toBe(201);
+    return email;
+  };
+  const login = async (email: string, password: string) =>
+    (await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email, password } })).statusCode;
+  const lock = async (email: string) => {
+    for (let i = 0; i < 5; i += 1) expect(await login(email, `Wrong#Password-${i}`)).toBe(401);
+    expect(await login(email, PASSWORD)).toBe(429);
+  };
+  const redisDown = async () => {
+    await proxy.stop();
+    await waitUntil(
+      async () => (await app.inject({ method: 'GET', url: '/health/ready/' })).statusCode === 503,
+      5000,
+    );
+  };
+  const redisBack = async () => {
+    await proxy.start();
+    await waitUntil(
+      async () => (await app.inject({ method: 'GET', url: '/health/ready/' })).statusCode === 200,
+      5000,
+    );
+  };
+
+  it('locked while Redis is up: still locked while it is down and after it returns', async () => {
+    const email = await signUp();
+    await lock(email);
+    await redisDown();
+    expect(await login(email, PASSWORD)).toBe(429);
+    await redisBack();
+    expect(await login(email, PASSWORD)).toBe(429);
+  });
+
+  it('locked while Redis is down: still locked after it returns', async () => {
+    const email = await signUp();
+    await redisDown();
+    await lock(email);
+    await redisBack();
+    expect(await login(email, PASSWORD)).toBe(429);
+  });
+});

@@ -19,6 +19,13 @@ export interface LimiterOptions {
   durationSeconds: number;
   /** Once exhausted, refuse for this long (lock-outs). */
   blockSeconds?: number;
+  /**
+   * Counters that must survive a Redis outage or restart (lock-outs): kept in PostgreSQL whenever it is
+   * the database, even with Redis configured. A lock must not be forgotten when Redis goes down or comes
+   * back (two stores would each hand out a fresh budget of guesses); the few writes of sign-ins can go
+   * to PostgreSQL.
+   */
+  durable?: boolean;
 }
 
 export type LimiterFactory = (opts: LimiterOptions) => RateLimiterAbstract;
@@ -29,7 +36,7 @@ export function createLimiterFactory(store: {
   /** Key prefix of every counter (the deployment's namespace, as the kv store's). */
   prefix?: string;
 }): LimiterFactory {
-  return ({ name, points, durationSeconds, blockSeconds }) => {
+  return ({ name, points, durationSeconds, blockSeconds, durable }) => {
     const common = {
       keyPrefix: `${store.prefix ?? 'pss:'}rl:${name}`,
       points,
@@ -47,7 +54,7 @@ export function createLimiterFactory(store: {
             clearExpiredByTimeout: false,
           })
         : null;
-    if (store.redis) {
+    if (store.redis && !(durable && store.pool)) {
       // While Redis is down the counters go on in PostgreSQL (spec operations.md §8), or in memory
       // with the embedded database; a limit never silently stops counting.
       return new RateLimiterRedis({

@@ -41,8 +41,8 @@ export function createLockout(config: Config, makeLimiter: LimiterFactory, event
   const limits: Record<LockKind, number> = { account: threshold, address: ipThreshold };
   // Attempts (in flight + failed): the gate every password or code check passes through.
   const attempts: Record<LockKind, RateLimiterAbstract> = {
-    account: makeLimiter({ name: 'lock:acct', points: threshold, durationSeconds: window }),
-    address: makeLimiter({ name: 'lock:ip', points: ipThreshold, durationSeconds: window }),
+    account: makeLimiter({ name: 'lock:acct', points: threshold, durationSeconds: window, durable: true }),
+    address: makeLimiter({ name: 'lock:ip', points: ipThreshold, durationSeconds: window, durable: true }),
   };
   // Failed checks: the threshold-th exceeds `threshold − 1` points once, which starts the lock.
   const failures: Record<LockKind, RateLimiterAbstract> = {
@@ -51,12 +51,14 @@ export function createLockout(config: Config, makeLimiter: LimiterFactory, event
       points: threshold - 1,
       durationSeconds: window,
       blockSeconds: duration,
+      durable: true,
     }),
     address: makeLimiter({
       name: 'lock-failures:ip',
       points: ipThreshold - 1,
       durationSeconds: window,
       blockSeconds: duration,
+      durable: true,
     }),
   };
   const captcha = makeLimiter({
