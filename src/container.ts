@@ -116,7 +116,16 @@ export async function createContainer(config: Config, opts: ContainerOptions = {
       probe: async () => {
         await client.ping();
       },
-      events: outageEvents,
+      events: {
+        ...outageEvents,
+        onDown: (name) => {
+          outageEvents.onDown(name);
+          // A Redis that hangs keeps the connection "ready" while every command waits for its timeout:
+          // dropping it makes every user of the client (limiters included) fall back at once, and
+          // ioredis reconnects by itself when Redis answers again.
+          client.disconnect(true);
+        },
+      },
     });
     redisMonitor = monitor;
     kv = createRedisStore(client, {

@@ -5,7 +5,9 @@ import net from 'node:net';
  * outage without stopping the machine's shared servers:
  *  - `stop()`: every open connection is cut and the port refuses new ones (the server is down);
  *  - `start()`: the port accepts again (the server is back);
- *  - `cutConnections()`: open connections are cut but new ones are accepted (a fast restart).
+ *  - `cutConnections()`: open connections are cut but new ones are accepted (a fast restart);
+ *  - `freeze()`: connections stay open and new ones are accepted, but nothing is forwarded either way
+ *    (a server that hangs, or a network that drops packets); `start()` ends it, cutting what froze.
  */
 export interface TcpProxy {
   readonly port: number;
@@ -13,6 +15,7 @@ export interface TcpProxy {
   readonly address: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  freeze(): void;
   cutConnections(): void;
   close(): Promise<void>;
 }
@@ -21,6 +24,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
   let port = 0;
+  let frozen = false;
 
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -31,8 +35,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
         track(client);
+        // Frozen: the connection is accepted and then never answered.
+        if (frozen) return;
+        const upstream = net.connect(target.port, target.host);
         track(upstream);
         client.pipe(upstream);
         upstream.pipe(client);
@@ -76,7 +82,19 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     stop,
     start: async () => {
+      if (frozen) {
+        frozen = false;
+        cutConnections();
+      }
       if (!server) await listen();
+    },
+    freeze: () => {
+      frozen = true;
+      // Data in flight either way is dropped from now on.
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
     },
     cutConnections,
     close: stop,
