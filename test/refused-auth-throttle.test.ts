@@ -3,9 +3,11 @@ import { createTestCluster, registerCandidate, type TestApp } from './helpers/ap
 
 /**
  * Floods of invalid tokens are throttled (spec auth.md §8; issue 9 item 9): a refused
- * authentication is an anonymous request and counts in the address's `anon` scope; once that is
- * spent, refusals from the address answer 429 `throttled` instead of 401. Valid tokens never count
- * there and are never refused by it. On every limiter store; with a shared one, over two instances.
+ * authentication with a forged, malformed or missing token is an anonymous request and counts in the
+ * address's `anon` scope; once that is spent, refusals from the address answer 429 `throttled` instead
+ * of 401. Tokens we signed (valid, expired, or of an ended session) never count there and are never
+ * refused by it: an office's people all see their tokens expire, and their clients must see the 401
+ * that makes them refresh. On every limiter store; with a shared one, over two instances.
  */
 const redisUrl = process.env.TEST_REDIS_URL;
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
@@ -89,6 +91,27 @@ for (const variant of VARIANTS) {
       const statuses = [];
       for (let i = 0; i < BUDGET + 2; i += 1) statuses.push((await me(i, ip)).statusCode);
       expect(statuses).toEqual([...Array<number>(BUDGET).fill(401), 429, 429]);
+    });
+
+    it('genuine tokens that expired or whose session ended are never throttled (many people share an address)', async () => {
+      const ip = nextIp();
+      const user = await registerCandidate(app(0));
+      const ended = await registerCandidate(app(0));
+      const logout = await app(1).request({
+        method: 'POST',
+        url: '/api/auth/logout/',
+        token: ended.access,
+        payload: {},
+      });
+      expect(logout.statusCode).toBe(200);
+      for (const t of apps) t.clock.advance(16 * 60); // past the access token's 15 minutes
+      const refused = await Promise.all(
+        Array.from({ length: 3 * BUDGET }, (_, i) => me(i, ip, i % 2 ? user.access : ended.access)),
+      );
+      expect(refused.map((r) => r.statusCode)).toEqual(Array<number>(3 * BUDGET).fill(401));
+      // The address still has its whole budget for forged tokens.
+      for (let i = 0; i < BUDGET; i += 1) expect((await me(i, ip, FORGED)).statusCode).toBe(401);
+      expectThrottled(await me(0, ip, FORGED));
     });
 
     it('valid authenticated traffic does not count in the address budget', async () => {

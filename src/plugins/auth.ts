@@ -124,11 +124,20 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     try {
       await gate(request);
     } catch (err) {
-      // SECURITY: refused authentications count against the client address (floods end in 429s).
-      if (err instanceof ApiError && err.status === 401) await deps.refusals?.refused(request);
+      // SECURITY: refused authentications with a forged, malformed or missing token count against
+      // the client address (floods end in 429s). A token we signed (expired, or of an ended session)
+      // does not: people behind one address all see their tokens expire, and need the 401 to refresh.
+      if (err instanceof ApiError && err.status === 401 && !carriesOurToken(request)) {
+        await deps.refusals?.refused(request);
+      }
       throw err;
     }
   });
+
+  function carriesOurToken(request: FastifyRequest): boolean {
+    const token = bearer(request);
+    return typeof token === 'string' && deps.tokens.signedByUs(token);
+  }
 
   async function gate(request: FastifyRequest): Promise<void> {
     const auth = request.routeOptions.config.auth;

@@ -62,7 +62,8 @@ export function createTokenService(config: Config['jwt'], now: () => Date) {
     return Promise.resolve(verifySync(token, type));
   }
 
-  function verifySync(token: string, type: TokenType): TokenClaims | null {
+  /** The payload of a token this service signed (whatever its type or expiry), or null. */
+  function signedPayload(token: string): Record<string, unknown> | null {
     const parts = token.split('.');
     if (parts.length !== 3 || token.length > 4096) return null;
     const [h = '', p = '', sig = ''] = parts;
@@ -73,7 +74,11 @@ export function createTokenService(config: Config['jwt'], now: () => Date) {
     const expected = createHmac('sha256', hmacKey).update(`${h}.${p}`).digest();
     const given = Buffer.from(sig, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    const c = decodeJson(p);
+    return decodeJson(p);
+  }
+
+  function verifySync(token: string, type: TokenType): TokenClaims | null {
+    const c = signedPayload(token);
     if (
       !c ||
       c.token_type !== type ||
@@ -90,6 +95,11 @@ export function createTokenService(config: Config['jwt'], now: () => Date) {
     return c as unknown as TokenClaims;
   }
 
-  return { sign, verify };
+  return {
+    sign,
+    verify,
+    /** True for a token this service signed, even expired: not a forgery (refusal throttling). */
+    signedByUs: (token: string): boolean => signedPayload(token) !== null,
+  };
 }
 export type TokenService = ReturnType<typeof createTokenService>;
