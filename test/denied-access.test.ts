@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { auditLog, journalEntries, userProfiles } from '../src/db/schema.js';
+import { auditLog, journalEntries, userProfiles, users } from '../src/db/schema.js';
 import { ensurePrivacyPolicy } from '../src/modules/privacy/policy-bootstrap.js';
-import { createTestApp, openSession, type TestApp, type TestUser } from './helpers/app.js';
+import { createTestApp, openSession, registerCandidate, type TestApp, type TestUser } from './helpers/app.js';
 import { buildWorld, FIXED_DATE, MISSING_ID, type Method, type World } from './helpers/authz-world.js';
 
 /**
@@ -390,6 +390,24 @@ describe('costs and failures', () => {
     await t.c.db.delete(journalEntries).where(eq(journalEntries.id, gone));
     const requestId = newRequestId('gone');
     const res = await send(PROBES[0]!, w.B, gone, requestId);
+    expect(res.statusCode).toBe(404);
+    expect(await rowsOf(requestId)).toEqual([]);
+  });
+
+  it('records nothing about an erased person (a write on their anonymised account is refused quietly)', async () => {
+    const erased = await registerCandidate(t);
+    await t.c.db
+      .update(users)
+      .set({ anonymizedAt: new Date(), isActive: false })
+      .where(eq(users.id, erased.id));
+    const requestId = newRequestId('erased');
+    const res = await t.request({
+      method: 'PATCH',
+      url: `/api/users/${erased.id}/`,
+      token: (await openSession(t, w.admin.id)).access,
+      payload: { first_name: 'Again' },
+      headers: { 'x-request-id': requestId },
+    });
     expect(res.statusCode).toBe(404);
     expect(await rowsOf(requestId)).toEqual([]);
   });

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createContainer, type Container } from '../src/container.js';
-import { loggableError } from '../src/plugins/errors.js';
+import { loggableError } from '../src/lib/loggable-error.js';
 import { registerCandidate, type TestApp } from './helpers/app.js';
 import { freshDatabase } from './helpers/database.js';
 import { testConfig } from './helpers/env.js';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { ApiError } from '../lib/errors.js';
 import { type DeniedAudit, recordDenied } from '../modules/audit/denied.js';
-import { loggableError } from './errors.js';
+import { loggableError } from '../lib/loggable-error.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,8 +23,9 @@ export interface DeniedAuditDeps {
  * with a 404 is the object looked up (PRIVACY: the success path runs no extra statement). The
  * service's transaction has rolled back by then, so the entry is written on its own.
  *
- * SECURITY: the answer is the handler's own 404, whatever happens here, so "not yours" stays
- * indistinguishable from "does not exist". A failure to write the entry is logged and does not turn
+ * SECURITY: the answer is the handler's own 404, whatever happens here, so "not yours" reads like
+ * "does not exist" (the entry's insert makes it a few milliseconds slower: ids are sequential, so that
+ * an id exists is no secret, and whose object it is stays hidden). A failure to write the entry is logged and does not turn
  * the 404 into a 503: the request touched no data, and a 503 only for existing objects while the
  * audit store is down would tell the caller which ids exist.
  * Anonymous callers (the e-mailed export link with a wrong or used token) are not audited: there is

@@ -1,5 +1,5 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.js';
 import {
   adminNotes,
@@ -68,15 +68,22 @@ export const deniedAudit = (resourceType: SensitiveObject, action: string): Deni
 /** `reason` of every denied-object entry: the object is outside the caller's scope. */
 export const NOT_VISIBLE = 'not_visible';
 
-/** The object's id and owner, whoever the caller is; undefined when there is no such object. */
+/** The owner's user row (an alias: the looked-up object may itself be a user). */
+const owners = alias(users, 'owner');
+
+/**
+ * The object's id and owner, whoever the caller is; undefined when there is no such object, or when
+ * its owner was erased (PRIVACY: nothing more is recorded about an erased person).
+ */
 async function findObject(db: DbOrTx, lookup: ObjectLookup, pathId: number) {
   const rows = await db
-    .select({ id: lookup.id, owner: lookup.owner })
+    .select({ id: lookup.id, owner: lookup.owner, erased: owners.anonymizedAt })
     .from(lookup.by.table)
+    .leftJoin(owners, eq(owners.id, lookup.owner))
     .where(eq(lookup.by, pathId))
     .limit(1);
   const row = rows[0];
-  if (!row || row.owner === null) return undefined;
+  if (!row || row.owner === null || row.erased !== null) return undefined;
   return { id: Number(row.id), owner: Number(row.owner) };
 }
 
