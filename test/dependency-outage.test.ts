@@ -508,3 +508,29 @@ describe.skipIf(!adminUrl || !redisUrl)('a lock-out outlives a Redis outage', ()
     expect(await login(email, PASSWORD)).toBe(429);
   });
 });
+
+describe.skipIf(!adminUrl)('a database that is full is not down', () => {
+  it('the readiness probe counts "too many connections" (53300) as a server that answers', async () => {
+    const fresh = await freshDatabase();
+    const role = `pss_full_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create role ${role} login connection limit 1`);
+    const url = new URL(fresh.url!);
+    url.username = role;
+    const busy = new pg.Client({ connectionString: url.toString() });
+    const database = await openDatabase({ url: url.toString(), poolMax: 1 });
+    try {
+      await busy.connect(); // the role's only connection
+      const refused = new pg.Client({ connectionString: url.toString() });
+      await expect(refused.connect()).rejects.toMatchObject({ code: '53300' });
+      await expect(database.ping()).resolves.toBeUndefined();
+    } finally {
+      await busy.end();
+      await database.close();
+      await fresh.drop();
+      await admin.query(`drop role ${role}`);
+      await admin.end();
+    }
+  });
+});

@@ -23,7 +23,8 @@ export interface Database {
   exec(sqlText: string): Promise<void>;
   /**
    * Resolves when the server answers `select 1` on a connection of its own (not one of the pool's, so
-   * a busy pool never reads as an outage); rejects within about a second otherwise.
+   * a busy pool never reads as an outage; a server refusing more connections is up too); rejects
+   * within about two seconds otherwise.
    */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -41,7 +42,9 @@ export interface DatabaseOptions {
   onConnectionError?: (err: Error) => void;
 }
 
-const PING_TIMEOUT_MS = 1000;
+const PING_TIMEOUT_MS = 2000;
+/** too_many_connections: the server is up and answering, only full (not an outage). */
+const SERVER_FULL = '53300';
 
 /** Connection settings from the configuration: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
 export function databaseOptions(
@@ -142,6 +145,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         try {
           await client.connect();
           await client.query('select 1');
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== SERVER_FULL) throw err;
         } finally {
           void client.end().catch(() => undefined);
         }
