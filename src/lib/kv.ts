@@ -134,8 +134,9 @@ export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValu
   const { prefix } = opts;
   const k = (key: string) => prefix + key;
   // Every failure reaches callers as "Redis unavailable": they fall back to PostgreSQL or answer 503.
-  const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-    if (opts.isDown?.()) throw new DependencyUnavailableError('redis');
+  // `always`: try even while Redis is known to be down (a clean-up whose loss would leave wrong state).
+  const guard = async <T>(op: () => Promise<T>, always = false): Promise<T> => {
+    if (!always && opts.isDown?.()) throw new DependencyUnavailableError('redis', undefined, true);
     try {
       return await op();
     } catch (err) {
@@ -155,7 +156,7 @@ export function createRedisStore(redis: Redis, opts: RedisStoreOptions): KeyValu
     del: (...keys) =>
       guard(async () => {
         if (keys.length) await redis.del(...keys.map(k));
-      }),
+      }, true),
     replace: (key, expected, value, ttl) =>
       guard(
         async () =>

@@ -93,12 +93,21 @@ export function unavailableDependency(err: unknown, fallback: Dependency | null 
 /** An error that says which dependency failed, for code that knows it (e.g. a kv store wrapper). */
 export class DependencyUnavailableError extends Error {
   readonly dependency: Dependency;
-  constructor(dependency: Dependency, cause?: unknown) {
+  /** True when the outage was already known (and logged) before this call. */
+  readonly knownOutage: boolean;
+  constructor(dependency: Dependency, cause?: unknown, knownOutage = false) {
     super(`${dependency} unavailable`);
     this.name = 'DependencyUnavailableError';
     this.dependency = dependency;
-    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
+    this.knownOutage = knownOutage;
+    if (cause !== undefined) withCause(this, cause);
   }
+}
+
+/** Whether this failure belongs to an outage already logged (then it is counted, not logged again). */
+export function isKnownOutage(err: unknown): boolean {
+  for (const e of chain(err)) if ((e as { knownOutage?: unknown }).knownOutage === true) return true;
+  return false;
 }
 
 /**

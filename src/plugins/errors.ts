@@ -3,7 +3,12 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError, type FieldErrors } from '../lib/errors.js';
 import { loggableError } from '../lib/loggable-error.js';
-import { serviceUnavailable, unavailableDependency, type Dependency } from '../lib/unavailable.js';
+import {
+  isKnownOutage,
+  serviceUnavailable,
+  unavailableDependency,
+  type Dependency,
+} from '../lib/unavailable.js';
 
 export { loggableError };
 
@@ -117,7 +122,7 @@ export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingO
     if (dependency) {
       const errorId = newErrorId();
       // Refusals during an outage already known (and logged once) are only counted.
-      if (!(error as { knownOutage?: boolean }).knownOutage) {
+      if (!isKnownOutage(error)) {
         request.log.warn(
           {
             err: loggableError(error instanceof ApiError ? (error.cause ?? error) : error),
