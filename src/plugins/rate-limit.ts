@@ -10,11 +10,12 @@ import type { RefusalGuard } from './auth.js';
  * `config.rateLimit`; otherwise anonymous requests count in `anon` (per IP) and authenticated ones
  * in `user` (per user). `false` exempts a route (health, docs, metrics).
  *
- * SECURITY: a refused authentication (bad, expired or missing token) proves no identity, so it is an
- * anonymous request: it counts in the address's `anon` scope, through the auth plugin (which answers
- * before this plugin's hook runs), and once the address has spent that budget it answers 429 instead
- * of 401. Valid tokens neither count there nor are refused by it: one address is often shared by many
- * people (office NAT, carrier-grade NAT on mobile networks), and a flood must not lock them out.
+ * SECURITY: a refused authentication with a forged, malformed or missing token proves no identity, so
+ * it is an anonymous request: it counts in the address's `anon` scope, through the auth plugin (which
+ * answers before this plugin's hook runs), and once the address has spent that budget it answers 429
+ * instead of 401. Tokens this service signed (valid, expired, or of an ended session) neither count
+ * there nor are refused by it: one address is often shared by many people (office NAT, carrier-grade
+ * NAT on mobile networks), whose clients need the 401 to refresh, and a flood must not lock them out.
  * Checking a forged token costs one HMAC; an address known to be over its budget costs no store
  * round trip until its window ends.
  */
