@@ -281,34 +281,49 @@ describe.skipIf(!adminUrl)('PostgreSQL stops while requests run', () => {
   }, 30_000);
 });
 
+/** One service on a fresh database whose Redis sits behind a proxy the test controls. */
+async function behindRedisProxy(env: Record<string, string> = {}, lines?: LogLine[]) {
+  const database = await freshDatabase();
+  const url = new URL(redisUrl!);
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
+  url.host = proxy.address;
+  const config = testConfig({
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
+    REDIS_URL: url.toString(),
+    ...env,
+  });
+  const c = await createContainer(config, {
+    database: database.database,
+    migrate: false,
+    ...(lines ? { logger: capture(lines) } : {}),
+    redisPrefix: `pss-test:${randomBytes(6).toString('hex')}:`,
+  });
+  const app = await buildApp(c);
+  await app.ready();
+  return {
+    app,
+    proxy,
+    close: async () => {
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    },
+  };
+}
+
 describe.skipIf(!redisUrl)('Redis stops while requests run', () => {
   let proxy: TcpProxy;
-  let c: Container;
   let app: FastifyInstance;
-  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let close: () => Promise<void>;
   let tokens: string[];
   const lines: LogLine[] = [];
 
   beforeAll(async () => {
-    database = await freshDatabase();
-    const url = new URL(redisUrl!);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
-    url.host = proxy.address;
-    const config = testConfig({ REDIS_URL: url.toString(), RATE_LIMIT_ANON: '1000/minute' });
-    c = await createContainer(config, {
-      database: database.database,
-      migrate: false,
-      logger: capture(lines),
-      redisPrefix: `pss-test:${randomBytes(6).toString('hex')}:`,
-    });
-    app = await buildApp(c);
-    await app.ready();
+    ({ app, proxy, close } = await behindRedisProxy({ RATE_LIMIT_ANON: '1000/minute' }, lines));
     tokens = [await register(app), await register(app)];
   });
   afterAll(async () => {
-    await app.close();
-    await proxy.close();
-    await database.drop();
+    await close();
   });
 
   it('goes on from PostgreSQL while Redis is down, and recovers by itself', async () => {
@@ -373,32 +388,18 @@ describe.skipIf(!redisUrl)('Redis stops while requests run', () => {
 describe.skipIf(!redisUrl)('Redis hangs (answers nothing) while requests run', () => {
   let proxy: TcpProxy;
   let app: FastifyInstance;
-  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    database = await freshDatabase();
-    const url = new URL(redisUrl!);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
-    url.host = proxy.address;
     // Every request goes through Redis-backed throttles.
-    const config = testConfig({
-      REDIS_URL: url.toString(),
+    ({ app, proxy, close } = await behindRedisProxy({
       RATE_LIMIT_ANON: '1000/minute',
       RATE_LIMIT_USER: '100000/day',
       RATE_LIMIT_LOGIN: '1000/minute',
-    });
-    const c = await createContainer(config, {
-      database: database.database,
-      migrate: false,
-      redisPrefix: `pss-test:${randomBytes(6).toString('hex')}:`,
-    });
-    app = await buildApp(c);
-    await app.ready();
+    }));
   });
   afterAll(async () => {
-    await app.close();
-    await proxy.close();
-    await database.drop();
+    await close();
   });
 
   it('once the hang is detected, requests stop waiting for Redis; it is used again when it answers', async () => {
@@ -448,26 +449,13 @@ describe.skipIf(!redisUrl)('Redis hangs (answers nothing) while requests run', (
 describe.skipIf(!adminUrl || !redisUrl)('a lock-out outlives a Redis outage', () => {
   let proxy: TcpProxy;
   let app: FastifyInstance;
-  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    database = await freshDatabase();
-    const url = new URL(redisUrl!);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
-    url.host = proxy.address;
-    const config = testConfig({ DATABASE_URL: database.url, REDIS_URL: url.toString() });
-    const c = await createContainer(config, {
-      database: database.database,
-      migrate: false,
-      redisPrefix: `pss-test:${randomBytes(6).toString('hex')}:`,
-    });
-    app = await buildApp(c);
-    await app.ready();
+    ({ app, proxy, close } = await behindRedisProxy());
   });
   afterAll(async () => {
-    await app.close();
-    await proxy.close();
-    await database.drop();
+    await close();
   });
 
   const signUp = async () => {
