@@ -5,20 +5,15 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Container } from './container.js';
 import { ApiError } from './lib/errors.js';
 import { installValidationMessages } from './lib/validation.js';
-import { authRoutes } from './modules/auth/routes.js';
-import { passwordRoutes } from './modules/auth/password-routes.js';
-import { sessionsRoutes } from './modules/auth/sessions-routes.js';
-import { twoFactorRoutes } from './modules/auth/two-factor-routes.js';
-import { adminNotesRoutes } from './modules/admin-notes/routes.js';
-import { dashboardRoutes } from './modules/dashboard/routes.js';
-import { healthRoutes } from './modules/health/routes.js';
-import { intakeRoutes } from './modules/intake/routes.js';
-import { journalRoutes } from './modules/journal/routes.js';
-import { usersRoutes } from './modules/users/routes.js';
-import { auditRoutes } from './modules/audit/routes.js';
-import { deletionRoutes } from './modules/privacy/deletion-routes.js';
-import { exportRoutes } from './modules/privacy/export-routes.js';
-import { policyRoutes } from './modules/privacy/policy-routes.js';
+import { authRoutes, passwordRoutes, sessionAdminRoutes, twoFactorRoutes } from './modules/auth/index.js';
+import { adminNotesRoutes } from './modules/admin-notes/index.js';
+import { dashboardRoutes } from './modules/dashboard/index.js';
+import { healthRoutes } from './modules/health/index.js';
+import { intakeRoutes } from './modules/intake/index.js';
+import { journalRoutes } from './modules/journal/index.js';
+import { usersRoutes } from './modules/users/index.js';
+import { auditRoutes } from './modules/audit/index.js';
+import { privacyRoutes } from './modules/privacy/index.js';
 import type { DependencyMonitor } from './lib/dependency-monitor.js';
 import type { Dependency } from './lib/unavailable.js';
 import { registerAuth } from './plugins/auth.js';
@@ -40,14 +35,14 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
 }
 
-/** Every API module, mounted under both `/api` and `/api/v1` (spec README §1). */
+/** Every API module, mounted under both `/api` and `/api/v1` (docs/contract.md#routing). */
 function apiModules(c: Container) {
   return async (app: FastifyInstance) => {
     await app.register(authRoutes(c.auth));
     await app.register(twoFactorRoutes(c));
     await app.register(passwordRoutes(c.passwords));
-    await app.register(sessionsRoutes(c.sessionAdmin));
-    await app.register(usersRoutes(c));
+    await app.register(sessionAdminRoutes(c.sessionAdmin));
+    await app.register(usersRoutes({ users: c.userAccounts, profiles: c.profiles, accounts: c.accounts }));
     await app.register(intakeRoutes(c));
     await app.register(journalRoutes(c));
     await app.register(adminNotesRoutes(c));
@@ -56,15 +51,13 @@ function apiModules(c: Container) {
   };
 }
 
-/** The POPIA routes (spec privacy.md); their errors also carry the original's `error` key. */
+/** The POPIA routes (docs/privacy.md); their errors also carry the original's `error` key. */
 function popiaModules(c: Container) {
   return async (app: FastifyInstance) => {
     app.addHook('onRoute', (route) => {
       route.config = { ...route.config, errorKey: true };
     });
-    await app.register(policyRoutes(c));
-    await app.register(exportRoutes(c));
-    await app.register(deletionRoutes(c));
+    await app.register(privacyRoutes(c));
     await app.register(auditRoutes(c));
   };
 }

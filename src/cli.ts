@@ -1,24 +1,20 @@
 import { ConfigError, loadConfig } from './config.js';
 import { coreCommands } from './cli/core-commands.js';
-import type { CliCommands } from './cli/types.js';
+import type { CliCommands } from './cli/command.js';
 import { createContainer, type Container } from './container.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
-import { auditCommands } from './modules/audit/cli.js';
-import { authCommands } from './modules/auth/cli.js';
-import { keyCommands } from './modules/keys/cli.js';
-import { exportCommands } from './modules/privacy/export-cli.js';
-import { policyCommands } from './modules/privacy/policy-cli.js';
-import { retentionCommands } from './modules/privacy/retention-cli.js';
+import { auditCommands } from './modules/audit/index.js';
+import { authCommands } from './modules/auth/index.js';
+import { keyCommands } from './modules/keys/index.js';
+import { privacyCommands } from './modules/privacy/index.js';
 
-/** `npm run cli -- <command> [flags]` (spec operations.md §3). Each module brings its own commands. */
-const commands: CliCommands = {
+/** `npm run cli -- <command> [flags]` (docs/operations.md#command-line). Each module brings its own commands. */
+const commands: CliCommands<Container> = {
   ...coreCommands,
   ...auditCommands,
   ...authCommands,
   ...keyCommands,
-  ...policyCommands,
-  ...exportCommands,
-  ...retentionCommands,
+  ...privacyCommands,
 };
 
 async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Every environment variable the service reads, parsed once at start (spec operations.md §2).
+ * Every environment variable the service reads, parsed once at start (docs/operations.md#configuration).
  * Secrets have no defaults in production; in development they are generated into DATA_DIR by
  * `loadDevSecrets` (see lib/dev-secrets.ts) before this schema runs.
  */
@@ -249,7 +249,7 @@ export interface Config {
   databaseSsl: boolean;
   dataDir: string;
   redisUrl: string | undefined;
-  /** Start of every shared-store key; the deployment id follows it (spec operations.md §8). */
+  /** Start of every shared-store key; the deployment id follows it (docs/operations.md#dependency-outages). */
   redisKeyPrefix: string;
   jwt: {
     signingKey: string;

@@ -6,8 +6,8 @@ import { MigrationDriftError } from './db/migrate.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
 import { scheduledJobs } from './jobs/definitions.js';
 import { createScheduler } from './jobs/scheduler.js';
-import { ensurePrivacyPolicy } from './modules/privacy/policy-bootstrap.js';
-import { bootstrapSuperuser, hasSuperuser } from './modules/users/bootstrap.js';
+import { ensurePrivacyPolicy } from './modules/privacy/index.js';
+import { bootstrapSuperuser, hasSuperuser } from './modules/users/index.js';
 
 /** Start: read config, wire, migrate, bootstrap, listen; drain and close on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rawDump as dumpAll } from './helpers/dump.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILE_FIELDS } from '../src/db/schema.js';
-import { currentTotp } from '../src/modules/auth/totp.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import {
   createTestApp,
   createUserWithSession,

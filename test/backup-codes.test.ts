@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, twoFactorBackupCodes } from '../src/db/schema.js';
-import { currentTotp } from '../src/modules/auth/totp.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import { createTestCluster, registerCandidate, type TestApp, type TestUser } from './helpers/app.js';
 
 /**

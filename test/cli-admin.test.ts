@@ -2,7 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditLog, sessions } from '../src/db/schema.js';
 import { authCommands } from '../src/modules/auth/cli.js';
-import { currentTotp } from '../src/modules/auth/totp.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import {
   createTestApp,
   createUserWithSession,

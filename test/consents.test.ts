@@ -1,8 +1,8 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, consentEvents, userConsents } from '../src/db/schema.js';
-import { ensurePrivacyPolicy } from '../src/modules/privacy/policy-bootstrap.js';
-import { createPolicyService } from '../src/modules/privacy/policy-service.js';
+import { ensurePrivacyPolicy } from '../src/modules/privacy/policy/bootstrap.js';
+import { createPolicyService } from '../src/modules/privacy/policy/service.js';
 import {
   createTestApp,
   createUserWithSession,

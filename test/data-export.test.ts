@@ -10,13 +10,10 @@ import {
   privacyPolicyVersions,
   userConsents,
 } from '../src/db/schema.js';
-import { exportCommands } from '../src/modules/privacy/export-cli.js';
-import { exportJobs } from '../src/modules/privacy/export-jobs.js';
-import {
-  exportWorkIdle,
-  processPendingExports,
-  purgeExpiredExports,
-} from '../src/modules/privacy/export-service.js';
+import { exportCommands } from '../src/modules/privacy/export/cli.js';
+import { exportJobs } from '../src/modules/privacy/export/jobs.js';
+import { processPendingExports, purgeExpiredExports } from '../src/modules/privacy/export/processing.js';
+import { exportWorkIdle } from '../src/modules/privacy/export/service.js';
 import { utcToday } from '../src/lib/time.js';
 import {
   createTestApp,

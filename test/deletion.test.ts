@@ -3,9 +3,9 @@ import { rawDump as dumpAll, rawRows } from './helpers/dump.js';
 import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldAad } from '../src/lib/crypto/field-cipher.js';
-import { currentTotp } from '../src/modules/auth/totp.js';
-import { runDueDeletions } from '../src/modules/privacy/deletion-service.js';
-import { eraseUser } from '../src/modules/privacy/erasure-service.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
+import { runDueDeletions } from '../src/modules/privacy/deletion/service.js';
+import { eraseUser } from '../src/modules/privacy/deletion/erasure.js';
 import {
   createTestApp,
   createUserWithSession,

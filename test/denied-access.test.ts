@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditLog, journalEntries, userProfiles, users } from '../src/db/schema.js';
-import { ensurePrivacyPolicy } from '../src/modules/privacy/policy-bootstrap.js';
+import { ensurePrivacyPolicy } from '../src/modules/privacy/policy/bootstrap.js';
 import { createTestApp, openSession, registerCandidate, type TestApp, type TestUser } from './helpers/app.js';
 import { buildWorld, FIXED_DATE, MISSING_ID, type Method, type World } from './helpers/authz-world.js';
 

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../src/db/schema.js';
-import { currentTotp } from '../src/modules/auth/totp.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import {
   createTestCluster,
   registerCandidate,

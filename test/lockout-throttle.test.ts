@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLimiterFactory } from '../src/lib/limiter.js';
-import { createLockout } from '../src/modules/auth/lockout.js';
-import { currentTotp } from '../src/modules/auth/totp.js';
+import { createLockout } from '../src/modules/auth/index.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import {
   createTestApp,
   createUserWithSession,

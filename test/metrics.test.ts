@@ -3,15 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler } from '../src/jobs/scheduler.js';
 import { ApiError } from '../src/lib/errors.js';
 import { createMemoryStore } from '../src/lib/kv.js';
+import { loginOutcomeOf } from '../src/modules/auth/index.js';
 import { createMailer } from '../src/modules/mail/mailer.js';
 import { registerErrorHandling } from '../src/plugins/errors.js';
-import {
-  createMetrics,
-  loginOutcomeOf,
-  registerMetrics,
-  routeLabel,
-  type Metrics,
-} from '../src/plugins/metrics.js';
+import { createMetrics, registerMetrics, routeLabel, type Metrics } from '../src/plugins/metrics.js';
 import { registerNotFound } from '../src/plugins/routing.js';
 import { testConfig } from './helpers/env.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentTotp } from '../src/modules/auth/totp.js';
+import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import { createTestCluster, registerCandidate, type TestApp } from './helpers/app.js';
 
 /**

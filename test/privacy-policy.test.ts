@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditLog, privacyPolicyVersions } from '../src/db/schema.js';
-import { ensurePrivacyPolicy } from '../src/modules/privacy/policy-bootstrap.js';
-import { policyCommands } from '../src/modules/privacy/policy-cli.js';
-import { findNoticeTemplate } from '../src/modules/privacy/policy-template.js';
+import { ensurePrivacyPolicy } from '../src/modules/privacy/policy/bootstrap.js';
+import { policyCommands } from '../src/modules/privacy/policy/cli.js';
+import { findNoticeTemplate } from '../src/modules/privacy/policy/template.js';
 import {
   createTestCluster,
   createUserWithSession,

@@ -1,14 +1,14 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { purgeCompletedRequests } from '../src/modules/privacy/deletion-service.js';
-import { retentionCommands } from '../src/modules/privacy/retention-cli.js';
-import { retentionJobs } from '../src/modules/privacy/retention-jobs.js';
+import { purgeCompletedRequests } from '../src/modules/privacy/deletion/service.js';
+import { retentionCommands } from '../src/modules/privacy/retention/cli.js';
+import { retentionJobs } from '../src/modules/privacy/retention/jobs.js';
 import {
   cancelInactivitySchedule,
-  cleanupSessions,
   runInactiveAccounts,
   type InactiveRunOptions,
-} from '../src/modules/privacy/retention-service.js';
+} from '../src/modules/privacy/retention/inactive-accounts.js';
+import { cleanupSessions } from '../src/modules/privacy/retention/session-cleanup.js';
 import {
   createTestApp,
   createUserWithSession,
@@ -349,7 +349,8 @@ describe('a returning user leaves the process', () => {
     expect(await scheduleOf(user.id)).toBeUndefined();
   });
 
-  // Pending: the login flow (src/modules/auth/login-completion.ts) must call cancelInactivitySchedule.
+  // The login flow (src/modules/auth/sign-in/login-completion.ts) calls cancelInactivitySchedule
+  // through its onSignedIn hook, wired in src/services.ts.
   it('a successful login deletes the user’s non-exempt schedule', async () => {
     const user = await registerCandidate(t);
     await makeInactive(user.id);

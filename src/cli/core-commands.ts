@@ -1,13 +1,14 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import type { CliCommands } from './types.js';
+import type { Container } from '../container.js';
+import type { CliCommands } from './command.js';
 import { databaseOptions, openDatabase } from '../db/client.js';
 import { renewDeploymentId } from '../db/deployment.js';
 import { runMigrations } from '../db/migrate.js';
 import { withDevSecrets } from '../lib/dev-secrets.js';
 import { checkPasswordPolicy } from '../lib/password/policy.js';
-import { bootstrapSuperuser } from '../modules/users/bootstrap.js';
+import { bootstrapSuperuser } from '../modules/users/index.js';
 
 async function readPassword(fromStdin: boolean): Promise<string> {
   const rl = createInterface({
@@ -26,8 +27,8 @@ async function readPassword(fromStdin: boolean): Promise<string> {
   return line.replace(/\r?\n$/, '');
 }
 
-/** Core commands: migrations and superusers (spec operations.md §3). */
-export const coreCommands: CliCommands = {
+/** Core commands: migrations and superusers (docs/operations.md#command-line). */
+export const coreCommands: CliCommands<Container> = {
   'db:migrate': {
     help: 'apply pending database migrations',
     run: async () => {

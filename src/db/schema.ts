@@ -17,7 +17,7 @@ import {
 } from 'drizzle-orm/pg-core';
 
 /**
- * The data model (spec data-model.md). Columns holding sensitive values are `text` ciphertext
+ * The data model (docs/contract.md). Columns holding sensitive values are `text` ciphertext
  * written by lib/crypto/field-cipher.ts; they never hold plaintext.
  * PostgreSQL 15 is the oldest supported server: use no feature newer than that.
  */
@@ -114,7 +114,7 @@ export const userProfiles = pgTable(
   ],
 );
 
-/** Per-user data encryption keys, wrapped by a versioned master key (privacy.md §7). */
+/** Per-user data encryption keys, wrapped by a versioned master key (docs/privacy.md#encryption-and-keys). */
 export const dataKeys = pgTable(
   'data_keys',
   {
@@ -188,7 +188,7 @@ export const passwordHistory = pgTable(
 );
 
 /**
- * Append-only audit trail (privacy.md §6). Never holds sensitive values: `changes` only for
+ * Append-only audit trail (docs/privacy.md#audit-log). Never holds sensitive values: `changes` only for
  * non-sensitive fields, `fields` lists names.
  */
 export const auditLog = pgTable(

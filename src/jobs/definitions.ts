@@ -1,10 +1,9 @@
 import type { Container } from '../container.js';
-import { auditJobs } from '../modules/audit/jobs.js';
-import { exportJobs } from '../modules/privacy/export-jobs.js';
-import { retentionJobs } from '../modules/privacy/retention-jobs.js';
+import { auditJobs } from '../modules/audit/index.js';
+import { privacyJobs } from '../modules/privacy/index.js';
 import type { ScheduledJob } from './scheduler.js';
 
-/** Every periodic job of the service (spec operations.md §4), by module. */
+/** Every periodic job of the service (docs/operations.md#scheduled-jobs), by module. */
 export function scheduledJobs(c: Container): ScheduledJob[] {
-  return [...auditJobs(c), ...exportJobs(c), ...retentionJobs(c)];
+  return [...auditJobs(c), ...privacyJobs(c)];
 }

@@ -1,7 +1,7 @@
 import type { KeyValueStore } from '../lib/kv.js';
 
 /**
- * Runs periodic jobs (spec operations.md §4) so that each run happens on ONE instance of the
+ * Runs periodic jobs (docs/operations.md#scheduled-jobs) so that each run happens on ONE instance of the
  * cluster: a run first claims the job's slot for its interval in the shared store (Redis when
  * configured) and skips when another instance has it. No transaction is held while the job runs
  * (the embedded database allows one at a time). Jobs are idempotent: they select what is due.

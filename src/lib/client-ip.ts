@@ -3,7 +3,7 @@ import proxyaddr from '@fastify/proxy-addr';
 
 /**
  * Client address: the socket peer, or the first `X-Forwarded-For` entry when the peer is a
- * trusted proxy (spec auth.md §8; the original trusted the header from anyone).
+ * trusted proxy (docs/auth.md#rate-limits; the original trusted the header from anyone).
  * `TRUSTED_PROXIES` takes addresses, CIDRs and the names loopback, linklocal, private
  * (= uniquelocal: 10/8, 172.16/12, 192.168/16, fc00::/7); empty trusts nobody.
  */

@@ -2,7 +2,7 @@ import type { Dependency } from './unavailable.js';
 
 /**
  * Knows whether a dependency (PostgreSQL, Redis) is reachable, without a query per request
- * (spec operations.md §8). A request that meets a connection failure calls `suspect()`: one probe
+ * (docs/operations.md#dependency-outages). A request that meets a connection failure calls `suspect()`: one probe
  * runs (never several at once); if it fails the dependency is down and is probed every
  * `probeIntervalMs` until it answers, so the service serves again within a fraction of a second of
  * its return, without a restart. Each outage is reported once when it starts and once when it ends.

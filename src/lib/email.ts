@@ -1,5 +1,5 @@
 /**
- * E-mail checks of the original (spec auth.md §2 #2, §11). Addresses are trimmed and lower-cased.
+ * E-mail checks of the original (docs/auth.md#registration, docs/auth.md#allowed-e-mail-domains). Addresses are trimmed and lower-cased.
  */
 export type EmailCheck = { ok: true; value: string } | { ok: false; message: string };
 

@@ -1,5 +1,5 @@
 /**
- * The one error type services throw. The error plugin renders it as the envelope of spec README §4:
+ * The one error type services throw. The error plugin renders it as the envelope of docs/contract.md#error-envelope:
  * `{detail, code, errors?, error_id, ...extra}`.
  */
 export type FieldErrors = Record<string, string[]>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { charCount, escapeText } from './escape.js';
 
 /**
- * Zod builders for the contract's field rules (spec data-model.md, domain.md), so every module
+ * Zod builders for the contract's field rules (docs/contract.md#validation-messages), so every module
  * validates and words errors alike. Messages follow the original (DRF).
  */
 
@@ -19,7 +19,7 @@ export interface EscTextOptions {
   recheckLabel?: string;
 }
 
-/** Trimmed, length-checked, then HTML-escaped on write ("esc" fields, spec README §2). */
+/** Trimmed, length-checked, then HTML-escaped on write ("esc" fields, docs/contract.md#requests). */
 export function escText(max: number, opts: EscTextOptions = {}) {
   const { style = 'text', allowBlank = true, recheckLabel } = opts;
   return z.string().transform((raw, ctx) => {

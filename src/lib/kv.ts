@@ -4,7 +4,7 @@ import { DependencyUnavailableError } from './unavailable.js';
 /**
  * Small shared key-value store for state every instance must see (session state, pending 2FA,
  * setup secrets, used codes). Redis when REDIS_URL is set; an in-process map otherwise, which is
- * only correct for a single instance (spec README §6).
+ * only correct for a single instance (docs/operations.md#run-modes).
  */
 export interface KeyValueStore {
   readonly kind: 'redis' | 'memory';

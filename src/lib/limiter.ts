@@ -9,7 +9,7 @@ import {
 } from 'rate-limiter-flexible';
 
 /**
- * Counters shared by every instance (spec README §6): Redis when configured, else the PostgreSQL
+ * Counters shared by every instance (docs/operations.md#run-modes): Redis when configured, else the PostgreSQL
  * table `rate_limits`; per-process memory only for the embedded single-instance database.
  */
 export interface LimiterOptions {
@@ -55,7 +55,7 @@ export function createLimiterFactory(store: {
           })
         : null;
     if (store.redis && !(durable && store.pool)) {
-      // While Redis is down the counters go on in PostgreSQL (spec operations.md §8), or in memory
+      // While Redis is down the counters go on in PostgreSQL (docs/operations.md#dependency-outages), or in memory
       // with the embedded database; a limit never silently stops counting.
       return new RateLimiterRedis({
         ...common,

@@ -1,8 +1,7 @@
-import type { FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 
 /**
- * The original's page-number pagination (spec README §3): `{count, next, previous, results}`,
+ * The original's page-number pagination (docs/contract.md#pagination): `{count, next, previous, results}`,
  * page size 20, `?page=N`, addition `?page_size=` 1–100. Links are absolute and keep the other
  * query parameters and the path prefix used.
  */
@@ -20,6 +19,19 @@ export interface Page<T> {
   next: string | null;
   previous: string | null;
   results: T[];
+}
+
+/** The absolute URL of page N of the list being answered (routes build it from the request). */
+export type PageLink = (page: number) => string;
+
+/** Links keep the other query parameters and the path prefix used; page 1 has no `page`. */
+export function pageLinkFor(requestUrl: string, origin: string): PageLink {
+  return (page) => {
+    const url = new URL(requestUrl, origin);
+    if (page === 1) url.searchParams.delete('page');
+    else url.searchParams.set('page', String(page));
+    return url.toString();
+  };
 }
 
 const INVALID_PAGE = () => new ApiError(404, 'not_found', 'Invalid page.');
@@ -54,14 +66,8 @@ function lastPageOf(req: PageRequest, count: number): number {
 }
 
 /** Builds the page; a page past the end (other than page 1 of an empty list) is a 404. */
-export function pageOf<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {
+export function pageOf<T>(link: PageLink, req: PageRequest, count: number, results: T[]): Page<T> {
   const lastPage = lastPageOf(req, count);
-  const link = (page: number) => {
-    const url = new URL(request.url, request.origin);
-    if (page === 1) url.searchParams.delete('page');
-    else url.searchParams.set('page', String(page));
-    return url.toString();
-  };
   return {
     count,
     next: req.page < lastPage ? link(req.page + 1) : null,
@@ -72,7 +78,7 @@ export function pageOf<T>(request: FastifyRequest, req: PageRequest, count: numb
 
 /** Runs the count and the page query (two statements whatever the page size). */
 export async function paginate<Row, Out>(
-  request: FastifyRequest,
+  link: PageLink,
   query: unknown,
   fetch: (limit: number, offset: number) => Promise<Row[]>,
   count: () => Promise<number>,
@@ -82,5 +88,5 @@ export async function paginate<Row, Out>(
   const total = await count();
   lastPageOf(req, total); // before the page query: a page past the end costs no fetch
   const rows = total === 0 ? [] : await fetch(req.pageSize, req.offset);
-  return pageOf(request, req, total, await present(rows));
+  return pageOf(link, req, total, await present(rows));
 }

@@ -1,13 +1,13 @@
 import { ApiError, withCause } from './errors.js';
 
 /**
- * Which failures mean "a dependency is unreachable" (spec operations.md §8) rather than a bug: those are
+ * Which failures mean "a dependency is unreachable" (docs/operations.md#dependency-outages) rather than a bug: those are
  * answered 503 `service_unavailable` with Retry-After and start an outage probe; everything else stays
  * a 500 with its cause in the log. Framework-free: it reads error shapes only.
  */
 export type Dependency = 'database' | 'redis';
 
-/** Seconds a client should wait before trying again during an outage (spec operations.md §8). */
+/** Seconds a client should wait before trying again during an outage (docs/operations.md#dependency-outages). */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 /** Node socket errors: the peer is gone, refuses, or cannot be found. */

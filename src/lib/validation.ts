@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Zod messages in the words of the original's serializers (DRF), so field errors read the same
- * to the existing front end (spec domain.md preamble). Installed once, process-wide.
+ * to the existing front end (docs/contract.md preamble). Installed once, process-wide.
  */
 const PY_TYPE: Record<string, string> = {
   array: 'list',
@@ -67,6 +67,6 @@ export function installValidationMessages(): void {
 /** An object body whose keys the service checks itself (to keep the original's order of checks). */
 export const looseBody = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).optional();
 
-/** Path id: a positive integer (anything else is an unknown path, spec README §1). */
+/** Path id: a positive integer (anything else is an unknown path, docs/contract.md#routing). */
 export const ID_PARAM = ':id(^\\d{1,15}$)';
 export const idParams = z.object({ id: z.coerce.number().int().positive() });

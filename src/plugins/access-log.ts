@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * One JSON line per request: route pattern (never the raw URL, whose query may hold a download
- * token), status, duration and actor id. No bodies, e-mails or tokens (spec operations.md §5).
+ * token), status, duration and actor id. No bodies, e-mails or tokens (docs/operations.md#observability).
  */
 export function logAccess(request: FastifyRequest, reply: FastifyReply): void {
   request.log.info(

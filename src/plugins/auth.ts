@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../lib/actor.js';
 import { ApiError, AUTH_FAILED, AUTH_REQUIRED, USER_INACTIVE, forbidden } from '../lib/errors.js';
-import type { SessionStateCache } from '../modules/auth/session-state.js';
-import type { TokenClaims, TokenService } from '../modules/auth/tokens.js';
+import type { SessionStateCache, TokenClaims, TokenService } from '../modules/sessions/index.js';
 
 /**
  * Default deny (CONVENTIONS "Rules that keep it safe"): every route declares who may call it in
@@ -20,7 +19,10 @@ declare module 'fastify' {
     allowSetupToken?: boolean;
     /** The original's wording of the 403 a role refused by this route's gate receives. */
     deniedMessage?: string;
-    /** Errors of this route also carry `error` = `detail`, as the original's clients read (README §4). */
+    /**
+     * Errors of this route also carry `error` = `detail`, as the original's clients read
+     * (docs/contract.md#error-envelope).
+     */
     errorKey?: boolean;
   }
   interface FastifyInstance {
@@ -34,7 +36,7 @@ declare module 'fastify' {
   }
 }
 
-/** The documentation UI and document, public by design (spec domain.md §6). */
+/** The documentation UI and document, public by design (docs/contract.md#health-and-service-routes). */
 export const DOCS_PREFIX = '/api/docs';
 
 export const ALL_ROLES: readonly Role[] = ['candidate', 'admin', 'superuser'];
@@ -57,7 +59,7 @@ export interface AuthDeps {
   touchSession: (sessionId: number, at: Date) => Promise<void>;
 }
 
-/** `last_activity` is recorded at most this often per session (spec auth.md §7). */
+/** `last_activity` is recorded at most this often per session (docs/auth.md#sessions). */
 const ACTIVITY_REFRESH_SECONDS = 300;
 
 function bearer(request: FastifyRequest): string | null | undefined {

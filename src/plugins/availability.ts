@@ -3,7 +3,7 @@ import type { DependencyMonitor } from '../lib/dependency-monitor.js';
 import { outageRefusal } from '../lib/unavailable.js';
 
 /**
- * Dependency outages (spec operations.md §8). While PostgreSQL is known to be down, a request that
+ * Dependency outages (docs/operations.md#dependency-outages). While PostgreSQL is known to be down, a request that
  * needs it is answered 503 at once, before any other work, instead of waiting for a connection
  * that will not come. Routes that need no database (health, metrics, docs, CORS preflight) say
  * `config.database: false`.

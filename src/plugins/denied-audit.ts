@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { ApiError } from '../lib/errors.js';
-import { type DeniedAudit, recordDenied } from '../modules/audit/denied.js';
+import { type DeniedAudit, recordDenied } from '../modules/audit/index.js';
 import { loggableError } from '../lib/loggable-error.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The sensitive object this route's `:id` names: a 404 on it may be a denied access (privacy.md §6). */
+    /** The sensitive object this route's `:id` names: a 404 on it may be a denied access (docs/privacy.md#audit-log). */
     deniedAudit?: DeniedAudit;
   }
 }
@@ -18,7 +18,7 @@ export interface DeniedAuditDeps {
 }
 
 /**
- * Audits refused attempts on other people's objects (spec privacy.md §6, `outcome: denied`) for the
+ * Audits refused attempts on other people's objects (docs/privacy.md#audit-log, `outcome: denied`) for the
  * routes that declare `config.deniedAudit`. The route's handler runs unchanged; only when it fails
  * with a 404 is the object looked up (PRIVACY: the success path runs no extra statement). The
  * service's transaction has rolled back by then, so the entry is written on its own.

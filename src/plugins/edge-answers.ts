@@ -10,7 +10,7 @@ import { securityHeaderSet } from './security-headers.js';
 /**
  * Answers that Fastify, @fastify/cors and Node's HTTP server would otherwise write themselves, in
  * their own shapes and without our headers (issue 9 item 8). Every answer, whatever the input, is
- * the one envelope of spec README §4 with the security headers and an `X-Request-ID`.
+ * the one envelope of docs/contract.md#error-envelope with the security headers and an `X-Request-ID`.
  */
 const INVALID = () => new ApiError(400, 'bad_request', 'Invalid request');
 
@@ -21,7 +21,7 @@ export function edgeAnswerOptions(config: Pick<Config, 'hstsSeconds'>) {
     /**
      * A URL Fastify cannot route: undecodable percent-encoding (FST_ERR_BAD_URL) is a malformed
      * request; a path segment over the router's limit (FST_ERR_MAX_PARAM_LENGTH) is no route's value,
-     * an unknown path as any other malformed id (spec README §1). Hooks do not run for these.
+     * an unknown path as any other malformed id (docs/contract.md#routing). Hooks do not run for these.
      */
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.headers(headers).header('x-request-id', request.id);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { violatedUnique } from '../db/errors.js';
 import { ApiError, type FieldErrors } from '../lib/errors.js';
 import { loggableError } from '../lib/loggable-error.js';
 import {
@@ -13,7 +14,7 @@ import {
 export { loggableError };
 
 /**
- * One error envelope for every failure (spec README §4). Unexpected errors become a 500 with an
+ * One error envelope for every failure (docs/contract.md#error-envelope). Unexpected errors become a 500 with an
  * `error_id` that is logged with the cause; no stack trace or driver message reaches a client.
  */
 export const newErrorId = () => randomBytes(4).toString('hex');
@@ -72,9 +73,8 @@ const UNIQUE_FIELD_ERRORS: Record<string, FieldErrors> = {
 };
 
 function uniqueViolation(err: unknown): ApiError | null {
-  const e = err as { code?: string; constraint?: string; cause?: { code?: string; constraint?: string } };
-  const pg = e.code === '23505' ? e : e.cause?.code === '23505' ? e.cause : null;
-  const errors = pg?.constraint ? UNIQUE_FIELD_ERRORS[pg.constraint] : undefined;
+  const constraint = violatedUnique(err)?.constraint;
+  const errors = constraint ? UNIQUE_FIELD_ERRORS[constraint] : undefined;
   return errors ? new ApiError(400, 'validation_error', 'Validation error', errors) : null;
 }
 
@@ -116,7 +116,7 @@ export interface ErrorHandlingOptions {
 export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingOptions = {}): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // A dependency that cannot be reached is an outage, not a bug: 503 with Retry-After
-    // (spec operations.md §8), whichever layer met it. ApiErrors are deliberate answers: only one
+    // (docs/operations.md#dependency-outages), whichever layer met it. ApiErrors are deliberate answers: only one
     // that names its dependency (the audit store's) counts as an outage.
     const dependency = error instanceof ApiError ? namedDependency(error) : unavailableDependency(error);
     if (dependency) {

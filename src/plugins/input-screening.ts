@@ -10,7 +10,7 @@ import { containsNul, fieldsWithNul, NUL_MESSAGE } from '../lib/null-characters.
  *
  * Runs at preValidation: after the gate and the throttle (onRequest), so anonymous floods are still
  * counted and a refused role still gets its 403; before the route's schema and service, so a NUL
- * is the first failing check of every route's own order (e.g. before register's row 1, auth.md §2).
+ * is the first failing check of every route's own order (e.g. before register's row 1, docs/auth.md#registration).
  */
 export function registerInputScreening(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {

@@ -5,36 +5,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RateScope } from '../config.js';
 import { ApiError } from '../lib/errors.js';
 import type { Dependency } from '../lib/unavailable.js';
+import type { LoginOutcome } from '../modules/auth/index.js';
 
 /**
- * Prometheus metrics (spec operations.md §5, domain.md §6). Each container owns its own registry, never
- * prom-client's global one: tests build many apps in one process, and metric names may be registered
- * once per registry only.
+ * Prometheus metrics (docs/operations.md#metrics, docs/contract.md#health-and-service-routes). Each
+ * container owns its own registry, never prom-client's global one: tests build many apps in one
+ * process, and metric names may be registered once per registry only. Other modules report events
+ * through the typed shorthands below (sign-in outcomes are labelled by the auth module); this file
+ * only counts them.
  * PRIVACY: every label value comes from a bounded set (route PATTERN, method, status, scope, template,
  * job name, outcome); never a raw URL, an id or an e-mail address.
  */
-export type LoginOutcome =
-  | 'success'
-  | '2fa_required'
-  | '2fa_setup_required'
-  | 'invalid_credentials'
-  | 'locked'
-  | 'captcha_required'
-  | 'invalid_input'
-  | 'error';
-const LOGIN_ERROR_OUTCOMES: Record<string, LoginOutcome> = {
-  invalid_credentials: 'invalid_credentials',
-  locked_out: 'locked',
-  captcha_required: 'captcha_required',
-  '2fa_setup_required': '2fa_setup_required',
-  validation_error: 'invalid_input',
-};
-
-/** The outcome label of a sign-in that ended with this error. */
-export function loginOutcomeOf(err: unknown): LoginOutcome {
-  return (err instanceof ApiError && LOGIN_ERROR_OUTCOMES[err.code]) || 'error';
-}
-
 export type JobOutcome = 'success' | 'failure' | 'skipped';
 export type EmailOutcome = 'sent' | 'failed';
 

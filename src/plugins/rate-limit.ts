@@ -6,7 +6,7 @@ import { refusal, retryAfterSeconds, type LimiterFactory } from '../lib/limiter.
 import type { RefusalGuard } from './auth.js';
 
 /**
- * Throttles per scope (spec auth.md §8), shared by all instances. A route names its scope in
+ * Throttles per scope (docs/auth.md#rate-limits), shared by all instances. A route names its scope in
  * `config.rateLimit`; otherwise anonymous requests count in `anon` (per IP) and authenticated ones
  * in `user` (per user). `false` exempts a route (health, docs, metrics).
  *

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { type PageLink, pageLinkFor } from '../lib/paging.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestMeta } from '../lib/actor.js';
 import { createClientIpResolver, createProxyTrust } from '../lib/client-ip.js';
 import { ApiError } from '../lib/errors.js';
@@ -8,7 +9,7 @@ import { sendError } from './errors.js';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_HEADER_VALUE = 8 * 1024;
 
-/** `X-Request-ID`: the caller's when well-formed, else generated (spec README §2). */
+/** `X-Request-ID`: the caller's when well-formed, else generated (docs/contract.md#requests). */
 export function requestIdFrom(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
@@ -101,4 +102,9 @@ function originOf(headers: Record<string, string | string[] | undefined>, fromTr
   const fwdHost = fromTrustedProxy ? one(headers['x-forwarded-host']) : undefined;
   const host = [fwdHost, one(headers.host)].find((h) => h !== undefined && HOST.test(h)) ?? 'localhost';
   return `${proto === 'https' ? 'https' : 'http'}://${host}`;
+}
+
+/** The page-link builder of a paginated answer to this request (absolute, with its prefix and query). */
+export function pageLinkOf(request: FastifyRequest): PageLink {
+  return pageLinkFor(request.url, request.origin);
 }

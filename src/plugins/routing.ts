@@ -4,7 +4,7 @@ import { ApiError } from '../lib/errors.js';
 import { sendError } from './errors.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-/** Routes served exactly as written, without a trailing slash (spec README §1). */
+/** Routes served exactly as written, without a trailing slash (docs/contract.md#routing). */
 const NO_SLASH = new Set(['/metrics', '/api/docs/json']);
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 
 /**
- * The security headers of every answer (spec README §2), for the hook below and for the answers
+ * The security headers of every answer (docs/contract.md#requests), for the hook below and for the answers
  * written outside Fastify's hooks (plugins/edge-answers.ts).
  */
 export function securityHeaderSet(config: Pick<Config, 'hstsSeconds'>): Record<string, string> {
@@ -18,7 +18,7 @@ export function securityHeaderSet(config: Pick<Config, 'hstsSeconds'>): Record<s
   return headers;
 }
 
-/** Security headers on every response, errors included (spec README §2). */
+/** Security headers on every response, errors included (docs/contract.md#requests). */
 export function registerSecurityHeaders(app: FastifyInstance, config: Config): void {
   const headers = securityHeaderSet(config);
   app.addHook('onSend', async (request, reply, payload) => {

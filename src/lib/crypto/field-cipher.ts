@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
- * Envelope encryption for sensitive fields (spec privacy.md §7):
+ * Envelope encryption for sensitive fields (docs/privacy.md#encryption-and-keys):
  *  - each user has a random 256-bit data key (DEK), stored wrapped (AES-256-GCM) by a versioned
  *    master key; the wrap is bound to the user id;
  *  - each value is AES-256-GCM under the DEK with a fresh 96-bit nonce and bound, as associated

@@ -1,4 +1,3 @@
-/** The admin-notes module's public surface (other modules import only this file). */
+/** The admin-notes module's public face. */
 export { adminNotesRoutes } from './routes.js';
-export { createNoteService, type NoteService } from './service.js';
-export { NOTE_CATEGORIES, type NoteCategory, type NoteResponse } from './schemas.js';
+export { createNoteService, type NoteService, type NoteServiceDeps } from './service.js';

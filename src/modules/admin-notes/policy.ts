@@ -2,7 +2,7 @@ import { type Actor, isStaff } from '../../lib/actor.js';
 import { forbidden } from '../../lib/errors.js';
 
 /**
- * Who may do what with admin notes (spec README §5, known bugs #22, #30): staff (admin ⊆ superuser)
+ * Who may do what with admin notes (docs/contract.md#permission-table, docs/contract.md#original-differences item 22, #30): staff (admin ⊆ superuser)
  * read and write every note; a candidate only reads notes about themselves and never writes.
  */
 export const canSeeAllNotes = (actor: Pick<Actor, 'role'>): boolean => isStaff(actor.role);

@@ -1,7 +1,8 @@
 import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { adminNotes, users } from '../../db/schema.js';
-import type { NoteCategory } from './schemas.js';
+import type { NoteCategory } from './input.js';
 
 export type NoteRow = typeof adminNotes.$inferSelect;
 export type NoteInsert = typeof adminNotes.$inferInsert;
@@ -58,14 +59,12 @@ export function createNoteRepo(db: DbOrTx) {
     },
     async insert(values: NoteInsert): Promise<NoteRow> {
       const rows = await db.insert(adminNotes).values(values).returning();
-      const row = rows[0];
-      if (!row) throw new Error('insert returned no row');
+      const row = onlyRow(rows, 'insert');
       return row;
     },
     async update(id: number, values: Partial<NoteInsert>): Promise<NoteRow> {
       const rows = await db.update(adminNotes).set(values).where(eq(adminNotes.id, id)).returning();
-      const row = rows[0];
-      if (!row) throw new Error('update returned no row');
+      const row = onlyRow(rows, 'update');
       return row;
     },
     async remove(id: number): Promise<void> {

@@ -1,26 +1,25 @@
 import type { FastifyInstance } from 'fastify';
+import { pageLinkOf } from '../../plugins/request-context.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Container } from '../../container.js';
 import { ID_PARAM, idParams } from '../../lib/validation.js';
 import { ALL_ROLES, STAFF, actorOf } from '../../plugins/auth.js';
-import { deniedAudit } from '../audit/denied.js';
+import { deniedAudit } from '../audit/index.js';
 import { candidateParams, NotePage, NoteListQuery, NoteResponse } from './schemas.js';
-import { createNoteService } from './service.js';
+import type { NoteService } from './service.js';
 
 // The body is validated by the service: a candidate's create or change is refused with its 403
-// before the body is looked at (known bug #30), and `candidate` is checked against the database.
+// before the body is looked at (docs/contract.md#original-differences item 30), and `candidate` is checked against the database.
 const NoteBodyDoc = z
   .unknown()
   .describe(
     '{candidate, category, title, content, is_important?, tags?}. Tags are NOT encrypted: never put health details in them.',
   );
 
-/** Admin notes (spec domain.md §4, README §5): declare, validate, delegate. */
-export function adminNotesRoutes(c: Container) {
+/** Admin notes (docs/contract.md#admin-notes, docs/contract.md#permission-table): declare, validate, delegate. */
+export function adminNotesRoutes({ notes }: { notes: NoteService }) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
-    const notes = createNoteService(c);
     const tags = ['admin-notes'];
     const path = `/admin-notes/${ID_PARAM}/`;
 
@@ -35,7 +34,7 @@ export function adminNotesRoutes(c: Container) {
           response: { 200: NotePage },
         },
       },
-      async (req) => notes.list(req, actorOf(req), req.meta),
+      async (req) => notes.list(pageLinkOf(req), req.query, actorOf(req), req.meta),
     );
 
     r.post(
@@ -65,7 +64,7 @@ export function adminNotesRoutes(c: Container) {
           response: { 200: NotePage },
         },
       },
-      async (req) => notes.list(req, actorOf(req), req.meta, req.params.candidate_id),
+      async (req) => notes.list(pageLinkOf(req), req.query, actorOf(req), req.meta, req.params.candidate_id),
     );
 
     r.get(

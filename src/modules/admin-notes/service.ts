@@ -1,15 +1,20 @@
-import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Container } from '../../container.js';
-import type { DbOrTx, Tx } from '../../db/client.js';
-import { assertLiveSubject } from '../keys/data-keys.js';
+import type { Db, DbOrTx, Tx } from '../../db/client.js';
+import { assertLiveSubject, type DataKeyStore } from '../keys/index.js';
 import { reserveId } from '../../db/ids.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
-import { fieldAad } from '../../lib/crypto/field-cipher.js';
+import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
+import type { Log } from '../../lib/log.js';
 import { type FieldErrors, notFound, validationError } from '../../lib/errors.js';
-import { type Page, paginate } from '../../lib/paging.js';
-import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
-import { diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
+import { type Page, paginate, type PageLink } from '../../lib/paging.js';
+import {
+  diffPlain,
+  readEvents,
+  type ReadItem,
+  recordAudit,
+  recordAudits,
+  recordReads,
+} from '../audit/index.js';
 import {
   assertMayCreateNote,
   assertMayModifyVisibleNote,
@@ -23,10 +28,10 @@ import {
   NoteBody,
   NoteFilters,
   NotePatchBody,
-  type NoteResponse,
   notCandidateMessage,
   pkMissingMessage,
-} from './schemas.js';
+} from './input.js';
+import type { NoteResponse } from './types.js';
 
 type SealedField = 'title' | 'content';
 // PRIVACY: each value is bound to (table, column, row id), so a ciphertext copied elsewhere fails.
@@ -49,7 +54,7 @@ const errorName = (err: unknown) => (err instanceof Error ? err.name : 'unknown'
 
 /**
  * PRIVACY: a note is data about its candidate, whoever wrote it, so staff reading one is a read of
- * the candidate's data (privacy.md §6). Names only, never values.
+ * the candidate's data (docs/privacy.md#audit-log). Names only, never values.
  */
 const readItem = (row: Pick<NoteRow, 'id' | 'candidateId'>): ReadItem => ({
   subjectUserId: row.candidateId,
@@ -80,7 +85,16 @@ function ordered(errors: FieldErrors): FieldErrors {
 
 const firstValue = (v: unknown): unknown => (Array.isArray(v) ? (v as unknown[])[0] : v);
 
-export function createNoteService(c: Container) {
+export interface NoteServiceDeps {
+  db: Db;
+  cipher: FieldCipher;
+  dataKeys: DataKeyStore;
+  fmt: (d: Date) => string;
+  now: () => Date;
+  logger: Log;
+}
+
+export function createNoteService(c: NoteServiceDeps) {
   const { db, cipher, dataKeys, fmt } = c;
 
   const shape = (row: NoteRow, title: string, content: string): NoteResponse => ({
@@ -201,19 +215,20 @@ export function createNoteService(c: Container) {
   return {
     /** `GET admin-notes/` and `admin-notes/candidate/<id>/`: staff all, a candidate notes about self. */
     async list(
-      request: FastifyRequest,
+      link: PageLink,
+      query: Record<string, unknown>,
       actor: Actor,
       meta: RequestMeta,
       forCandidate?: number,
     ): Promise<Page<NoteResponse>> {
-      const filters = listFilters(request.query);
+      const filters = listFilters(query);
       const subjectId = noteSubjectScope(actor);
       const repo = createNoteRepo(db);
       // The path's candidate and a `?candidate=` filter must both hold.
       const scope: NoteScope = { ...filters, subjectId, pathCandidateId: forCandidate };
       return paginate(
-        request,
-        request.query,
+        link,
+        query,
         (limit, offset) => repo.page(scope, limit, offset),
         () => repo.count(scope),
         async (rows) => {

@@ -1,35 +1,25 @@
 import { parseArgs } from 'node:util';
-import { type CliCommands, say } from '../../cli/types.js';
-import { purgeAuditLog } from './purge.js';
-import { recordAudit } from './recorder.js';
-import { verifyAuditChain } from './verify.js';
+import { type CliCommands, say } from '../../cli/command.js';
+import type { AuditChainService } from './chain-service.js';
 
 const usage = (message: string) => {
   process.stderr.write(`${message}\n`);
   return 2;
 };
 
-/** CLI commands of this module (spec operations.md §3); audited as `system`. */
-export const auditCommands: CliCommands = {
+/** What the audit commands use (src/cli.ts passes the services lazily). */
+export interface AuditCliServices {
+  auditChain: AuditChainService;
+}
+
+/** CLI commands of this module (docs/operations.md#command-line); audited as `system`. */
+export const auditCommands: CliCommands<AuditCliServices> = {
   'audit:verify': {
     help: 'walk the audit log hash chain; exit 1 at the first broken link',
-    run: async (args, container) => {
+    run: async (args, open) => {
       parseArgs({ args, options: {} });
-      const c = await container();
-      const result = await verifyAuditChain(c.db);
-      await recordAudit(
-        c.db,
-        { actor: null, meta: null },
-        {
-          action: 'audit_verified',
-          resourceType: 'audit_log',
-          outcome: result.ok ? 'success' : 'failure',
-          metadata: {
-            checked: result.checked,
-            ...(result.firstBroken ? { first_broken_seq: result.firstBroken.seq } : {}),
-          },
-        },
-      );
+      const { auditChain } = await open();
+      const result = await auditChain.verify();
       if (result.ok) {
         say(`audit chain intact: ${String(result.checked)} entries`);
         return 0;
@@ -44,7 +34,7 @@ export const auditCommands: CliCommands = {
 
   'audit:purge': {
     help: '[--retention-days N] [--dry-run] [--yes]  delete audit entries older than the retention (default AUDIT_LOG_RETENTION_DAYS)',
-    run: async (args, container) => {
+    run: async (args, open) => {
       const { values } = parseArgs({
         args,
         options: {
@@ -57,11 +47,13 @@ export const auditCommands: CliCommands = {
       if (raw !== undefined && (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) < 1)) {
         return usage(`--retention-days must be a whole number of at least 1, got "${raw}"`);
       }
-      const c = await container();
-      const retentionDays = raw === undefined ? c.config.retention.auditLogRetentionDays : Number(raw);
+      const { auditChain } = await open();
       const confirmed = values.yes && !values['dry-run'];
-      const result = await purgeAuditLog(c, { retentionDays, dryRun: !confirmed });
-      const what = `entries older than ${result.cutoff.toISOString()} (retention ${String(retentionDays)} days)`;
+      const result = await auditChain.purge({
+        retentionDays: raw === undefined ? undefined : Number(raw),
+        dryRun: !confirmed,
+      });
+      const what = `entries older than ${result.cutoff.toISOString()} (retention ${String(result.retentionDays)} days)`;
       if (confirmed) {
         say(`deleted ${String(result.deleted)} audit ${what}`);
         if (result.firstKeptSeq !== null) say(`the chain now starts at seq ${String(result.firstKeptSeq)}`);

@@ -1,9 +1,6 @@
-import { eq, sql, type SQL } from 'drizzle-orm';
-import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.js';
 import {
   adminNotes,
-  auditLog,
   dataDeletionRequests,
   dataExportRequests,
   intakeSubmissions,
@@ -14,23 +11,18 @@ import {
 } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { recordAudit } from './recorder.js';
+import { createAuditRepo, type ObjectLookup } from './repo.js';
 
 /**
- * Denied access to sensitive objects (spec privacy.md §6, `outcome: denied`). Owner scoping answers
- * "not yours" exactly like "does not exist" (404); on that refused path only, the object the path
- * names is looked up without the scope, and when it exists and is someone else's, the attempt is
- * recorded: actor = caller, subject = the person the object belongs to, `action` = what was tried.
- * PRIVACY: the lookup reads ids only, never a sensitive column, and never runs on a success.
+ * Denied access to sensitive objects (docs/privacy.md#denied-access, `outcome: denied`). Owner
+ * scoping answers "not yours" exactly like "does not exist" (404); on that refused path only, the
+ * object the path names is looked up without the scope, and when it exists and is someone else's,
+ * the attempt is recorded: actor = caller, subject = the person the object belongs to, `action` =
+ * what was tried. PRIVACY: the lookup reads ids only, never a sensitive column, and never runs on a
+ * success.
  */
 
-/** Where an object lives: the column the path id matches, the object's own id, and whose it is. */
-interface ObjectLookup {
-  by: PgColumn;
-  id: PgColumn;
-  owner: PgColumn;
-}
-
-/** The sensitive objects behind owner-scoped routes (spec README §5, "own"). */
+/** The sensitive objects behind owner-scoped routes (docs/contract.md#permission-table, "own"). */
 const OBJECTS = {
   journal_entry: { by: journalEntries.id, id: journalEntries.id, owner: journalEntries.userId },
   user: { by: users.id, id: users.id, owner: users.id },
@@ -68,28 +60,10 @@ export const deniedAudit = (resourceType: SensitiveObject, action: string): Deni
 /** `reason` of every denied-object entry: the object is outside the caller's scope. */
 export const NOT_VISIBLE = 'not_visible';
 
-/** The owner's user row (an alias: the looked-up object may itself be a user). */
-const owners = alias(users, 'owner');
-
 /**
- * The object's id and owner, whoever the caller is; undefined when there is no such object, or when
- * its owner was erased (PRIVACY: nothing more is recorded about an erased person).
- */
-async function findObject(db: DbOrTx, lookup: ObjectLookup, pathId: number) {
-  const rows = await db
-    .select({ id: lookup.id, owner: lookup.owner, erased: owners.anonymizedAt })
-    .from(lookup.by.table)
-    .leftJoin(owners, eq(owners.id, lookup.owner))
-    .where(eq(lookup.by, pathId))
-    .limit(1);
-  const row = rows[0];
-  if (!row || row.owner === null || row.erased !== null) return undefined;
-  return { id: Number(row.id), owner: Number(row.owner) };
-}
-
-/**
- * Records a refused attempt on the object `pathId` names, if it exists and is not the caller's.
- * Returns whether an entry was written. Throws when the lookup or the insert fails.
+ * Records a refused attempt on the object `pathId` names, if it exists and is not the caller's
+ * (nothing is recorded about an erased owner). Returns whether an entry was written. Throws when
+ * the lookup or the insert fails.
  */
 export async function recordDenied(
   db: DbOrTx,
@@ -98,7 +72,7 @@ export async function recordDenied(
   audit: DeniedAudit,
   pathId: number,
 ): Promise<boolean> {
-  const object = await findObject(db, OBJECTS[audit.resourceType], pathId);
+  const object = await createAuditRepo(db).findObject(OBJECTS[audit.resourceType], pathId);
   if (!object || object.owner === actor.userId) return false;
   await recordAudit(
     db,
@@ -114,11 +88,3 @@ export async function recordDenied(
   );
   return true;
 }
-
-/**
- * PRIVACY: someone else's refused attempt is not an access to the subject's data (nothing was
- * disclosed), and naming that person (possibly a fellow candidate) to the subject would disclose
- * them; so "who accessed my data" leaves such entries out. Anonymous security events about the
- * account (`login_locked`, `token_reuse_detected`) stay visible.
- */
-export const notRefusedByOthers: SQL = sql`not (${auditLog.outcome} = 'denied' and ${auditLog.actorId} is not null)`;

@@ -3,8 +3,8 @@ import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { type AuditEvent, recordAudits } from './recorder.js';
 
 /**
- * Read audit (spec privacy.md §6): every response that holds another person's sensitive data is
- * recorded as an access event `read`, one per subject per response, without any value.
+ * Read audit (docs/privacy.md#read-audit): every response that holds another person's sensitive data
+ * is recorded as an access event `read`, one per subject per response, without any value.
  */
 export type Reader = Pick<Actor, 'userId' | 'role'>;
 

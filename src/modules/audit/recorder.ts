@@ -1,12 +1,13 @@
 import type { DbOrTx } from '../../db/client.js';
-import { auditLog } from '../../db/schema.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { serviceUnavailable, unavailableDependency } from '../../lib/unavailable.js';
+import { createAuditRepo } from './repo.js';
+import type { AuditOutcome } from './types.js';
 
 /**
- * Audit events (spec privacy.md §6), written in the caller's transaction so a change and its record
- * commit together. PRIVACY: `changes` only ever holds non-sensitive fields; sensitive ones are named
- * in `fields` without values.
+ * Audit events (docs/privacy.md#audit-entries), written in the caller's transaction so a change and
+ * its record commit together. PRIVACY: `changes` only ever holds non-sensitive fields; sensitive ones
+ * are named in `fields` without values.
  */
 export interface AuditEvent {
   action: string;
@@ -15,7 +16,7 @@ export interface AuditEvent {
   subjectUserId?: number | null;
   fields?: string[];
   changes?: Record<string, [unknown, unknown]>;
-  outcome?: 'success' | 'denied' | 'failure';
+  outcome?: AuditOutcome;
   reason?: string;
   metadata?: Record<string, unknown>;
 }
@@ -36,8 +37,8 @@ export const auditUnavailable = (cause: unknown) =>
 /**
  * Several events in ONE insert statement (a list's statement count must not grow with its page
  * size). Rows are chained in the given order. An insert that fails because the database is
- * unreachable throws a 503 `service_unavailable` (spec §6: when the audit store is down, requests
- * touching sensitive data fail); any other failure is thrown as it is.
+ * unreachable throws a 503 `service_unavailable` (docs/privacy.md#audit-entries: when the audit store
+ * is down, requests touching sensitive data fail); any other failure is thrown as it is.
  */
 export async function recordAudits(
   db: DbOrTx,
@@ -67,7 +68,7 @@ export async function recordAudits(
     metadata: event.metadata ?? null,
   }));
   try {
-    await db.insert(auditLog).values(rows);
+    await createAuditRepo(db).insert(rows);
   } catch (err) {
     throw unavailableDependency(err) ? auditUnavailable(err) : err;
   }

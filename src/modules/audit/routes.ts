@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import { pageLinkOf } from '../../plugins/request-context.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Container } from '../../container.js';
 import { ALL_ROLES, SUPERUSER, actorOf } from '../../plugins/auth.js';
-import { createAuditLogService } from './log-service.js';
+import type { AuditLogService } from './log-service.js';
 import { AccessLogPageSchema, AccessLogQuery, AuditEntryPageSchema, AuditLogQuery } from './schemas.js';
 
-/** Routes of this part of the POPIA API (spec privacy.md §6), under /popia/: declare, validate, delegate. */
-export function auditRoutes(c: Container) {
-  const log = createAuditLogService(c);
+/**
+ * Audit routes under /popia/ (docs/privacy.md#access-log, #audit-log-search): declare, validate,
+ * delegate.
+ */
+export function auditRoutes({ auditLog: log }: { auditLog: AuditLogService }) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const tags = ['audit'];
@@ -24,7 +26,7 @@ export function auditRoutes(c: Container) {
           response: { 200: AccessLogPageSchema },
         },
       },
-      async (req) => log.accessLog(req, actorOf(req), req.query),
+      async (req) => log.accessLog(pageLinkOf(req), actorOf(req), req.query),
     );
 
     r.get(
@@ -40,7 +42,7 @@ export function auditRoutes(c: Container) {
           response: { 200: AuditEntryPageSchema },
         },
       },
-      async (req) => log.search(req, req.query),
+      async (req) => log.search(pageLinkOf(req), req.query),
     );
   };
 }

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { bool, choice, isoDate } from '../../lib/fields.js';
+import type { AccessLogItem, AuditEntry } from './types.js';
 
-/** Query and response shapes of the audit routes (spec privacy.md §6). */
+/**
+ * Query and response shapes of the audit routes (docs/privacy.md#access-log, #audit-log-search).
+ * The service's plain types live in types.ts; `satisfies` keeps the two in step.
+ */
 
 // Query values: the last of a repeated parameter counts (as Django's QueryDict); blank = absent.
 const lastValue = (v: unknown): unknown => (Array.isArray(v) ? (v.at(-1) as unknown) : v);
@@ -34,7 +38,6 @@ export const AccessLogQuery = z.looseObject({
   include_self: z.preprocess(param, bool().optional()),
   ...paging,
 });
-export type AccessLogQueryInput = z.output<typeof AccessLogQuery>;
 
 export const AuditLogQuery = z.looseObject({
   actor: z.preprocess(param, userId().optional()),
@@ -46,7 +49,6 @@ export const AuditLogQuery = z.looseObject({
   date_to: z.preprocess(param, isoDate().optional()),
   ...paging,
 });
-export type AuditLogQueryInput = z.output<typeof AuditLogQuery>;
 
 const page = <T extends z.ZodType>(item: T) =>
   z.object({
@@ -71,8 +73,7 @@ export const AccessLogItemSchema = z.object({
   resource_type: z.string(),
   resource_id: z.string().nullable(),
   fields: z.array(z.string()).nullable(),
-});
-export type AccessLogItem = z.infer<typeof AccessLogItemSchema>;
+}) satisfies z.ZodType<AccessLogItem>;
 export const AccessLogPageSchema = page(AccessLogItemSchema);
 
 /** A full entry, for superusers: everything stored, including its place in the hash chain. */
@@ -95,6 +96,5 @@ export const AuditEntrySchema = z.object({
   metadata: z.record(z.string(), z.unknown()).nullable(),
   seq: z.number().int().nullable(),
   hash: z.string().nullable(),
-});
-export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+}) satisfies z.ZodType<AuditEntry>;
 export const AuditEntryPageSchema = page(AuditEntrySchema);

@@ -1,6 +1,5 @@
-import { asc, gt, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { auditLog } from '../../db/schema.js';
+import { type ChainRow, createAuditRepo } from './repo.js';
 
 /** Rows read per query while walking the chain. */
 export const VERIFY_BATCH_SIZE = 1000;
@@ -12,14 +11,6 @@ export interface BrokenLink {
   problem: string;
 }
 
-interface ChainRow {
-  id: number;
-  seq: number | null;
-  prevHash: string | null;
-  hash: string | null;
-  intact: boolean;
-}
-
 export interface ChainVerification {
   ok: boolean;
   /** Entries checked (up to and including the first broken one). */
@@ -28,7 +19,7 @@ export interface ChainVerification {
 }
 
 /**
- * Walks the audit log's hash chain in `seq` order (spec privacy.md §6, migrations/0004): each
+ * Walks the audit log's hash chain in `seq` order (docs/privacy.md#append-only-chain, migrations/0004): each
  * entry's `hash` must equal `audit_log_digest(entry)` (computed by the database, over the entry's
  * content and `prev_hash`), and each `prev_hash` the previous entry's `hash`. The first remaining
  * entry may point to an entry removed by the retention purge.
@@ -37,8 +28,9 @@ export async function verifyAuditChain(
   db: DbOrTx,
   batchSize = VERIFY_BATCH_SIZE,
 ): Promise<ChainVerification> {
+  const repo = createAuditRepo(db);
   // Rows added with the chain trigger disabled have no place in the chain.
-  const [outside] = await db.select({ id: auditLog.id }).from(auditLog).where(isNull(auditLog.seq)).limit(1);
+  const outside = await repo.firstOutsideChain();
   if (outside) {
     return {
       ok: false,
@@ -50,18 +42,7 @@ export async function verifyAuditChain(
   let checked = 0;
   let previous: { seq: number; hash: string | null } | null = null;
   for (;;) {
-    const rows: ChainRow[] = await db
-      .select({
-        id: auditLog.id,
-        seq: auditLog.seq,
-        prevHash: auditLog.prevHash,
-        hash: auditLog.hash,
-        intact: sql<boolean>`${auditLog.hash} is not distinct from audit_log_digest(audit_log)`,
-      })
-      .from(auditLog)
-      .where(previous ? gt(auditLog.seq, previous.seq) : undefined)
-      .orderBy(asc(auditLog.seq))
-      .limit(batchSize);
+    const rows: ChainRow[] = await repo.chainBatch(previous ? previous.seq : null, batchSize);
     for (const row of rows) {
       checked += 1;
       const seq: number = row.seq ?? 0;

@@ -1,3 +1,3 @@
-/** The dashboard module's public surface (other modules import only this file). */
+/** The dashboard module's public face. */
 export { dashboardRoutes } from './routes.js';
-export { createDashboardService, type DashboardService } from './service.js';
+export { createDashboardService, type DashboardService, type DashboardServiceDeps } from './service.js';

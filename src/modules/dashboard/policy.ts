@@ -2,7 +2,7 @@ import { type Actor, isStaff } from '../../lib/actor.js';
 import { forbidden } from '../../lib/errors.js';
 
 /**
- * Dashboard access (spec README §5, known bug #22): admin-stats for staff (superuser ⊇ admin),
+ * Dashboard access (docs/contract.md#permission-table, docs/contract.md#original-differences item 22): admin-stats for staff (superuser ⊇ admin),
  * candidate-stats for candidates only; refusals carry the original's detail "Forbidden".
  */
 export function assertMayReadAdminStats(actor: Pick<Actor, 'role'>): void {

@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { adminNotes, journalEntries, moodEnum, users } from '../../db/schema.js';
 
@@ -52,8 +53,7 @@ export function createDashboardRepo(db: DbOrTx) {
         })
         .from(users)
         .where(eq(users.role, 'candidate'));
-      const row = rows[0];
-      if (!row) throw new Error('aggregate returned no row');
+      const row = onlyRow(rows, 'aggregate');
       return row;
     },
 
@@ -78,8 +78,7 @@ export function createDashboardRepo(db: DbOrTx) {
         })
         .from(journalEntries)
         .where(eq(journalEntries.userId, userId));
-      const row = rows[0] as (Omit<CandidateStatsRow, 'moodCounts'> & Record<Mood, number>) | undefined;
-      if (!row) throw new Error('aggregate returned no row');
+      const row = onlyRow(rows, 'aggregate') as Omit<CandidateStatsRow, 'moodCounts'> & Record<Mood, number>;
       const moodCounts = Object.fromEntries(MOODS.map((m) => [m, row[m]])) as Record<Mood, number>;
       return {
         totalEntries: row.totalEntries,

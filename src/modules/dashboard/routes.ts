@@ -1,16 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Container } from '../../container.js';
 import { withFloat } from '../../lib/json-float.js';
 import { CANDIDATE_ONLY, STAFF, actorOf } from '../../plugins/auth.js';
 import { AdminStats, CandidateStats } from './schemas.js';
-import { createDashboardService } from './service.js';
+import type { DashboardService } from './service.js';
 
-/** Dashboards (spec domain.md §5). Refused roles get the original's own 403 detail, "Forbidden". */
-export function dashboardRoutes(c: Container) {
+/** Dashboards (docs/contract.md#dashboards). Refused roles get the original's own 403 detail, "Forbidden". */
+export function dashboardRoutes({ dashboard }: { dashboard: DashboardService }) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
-    const dashboard = createDashboardService(c);
     const tags = ['dashboard'];
 
     const adminStats = {
@@ -18,7 +16,7 @@ export function dashboardRoutes(c: Container) {
       schema: { tags, summary: 'Programme figures (staff)', response: { 200: AdminStats } },
     };
     r.get('/dashboard/admin-stats/', adminStats, async (req) => dashboard.adminStats(actorOf(req)));
-    // Alias from the original's architecture overview (seed-additions.md).
+    // Alias from the original's architecture overview (docs/contract.md).
     r.get('/dashboard/stats/', adminStats, async (req) => dashboard.adminStats(actorOf(req)));
 
     // Untyped reply: the body is sent as ready JSON text, which Fastify passes through unserialized.
@@ -31,7 +29,7 @@ export function dashboardRoutes(c: Container) {
       async (req, reply) => {
         const { body, floatKeys } = await dashboard.candidateStats(actorOf(req));
         // Written as text so a whole average keeps its decimal (`8.0`), as the original's JSON.
-        return reply.type('application/json; charset=utf-8').send(withFloat(body, floatKeys));
+        return reply.type('application/json; charset=utf-8').send(withFloat({ ...body }, floatKeys));
       },
     );
   };

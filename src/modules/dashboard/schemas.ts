@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { MOODS } from './repo.js';
+import type { AdminStats as AdminStatsOutput, CandidateStats as CandidateStatsOutput } from './types.js';
 
-/** Dashboard response shapes (spec domain.md §5), keys in the contract's order. */
+/** Dashboard response shapes (docs/contract.md#dashboards), keys in the contract's order. */
 export const AdminStats = z.object({
   total_candidates: z.number(),
   active_candidates: z.number(),
@@ -10,8 +11,7 @@ export const AdminStats = z.object({
   recent_entries: z.number(),
   total_admin_notes: z.number(),
   recent_admin_notes: z.number(),
-});
-export type AdminStats = z.output<typeof AdminStats>;
+}) satisfies z.ZodType<AdminStatsOutput>;
 
 /** Documentation only: the body is written by `withFloat` so `avg_energy_level` keeps `8.0`. */
 export const CandidateStats = z.object({
@@ -22,5 +22,4 @@ export const CandidateStats = z.object({
   admin_notes_count: z.number(),
   mood_distribution: z.array(z.object({ mood: z.enum(MOODS), count: z.number() })),
   has_completed_intake: z.boolean(),
-});
-export type CandidateStats = z.output<typeof CandidateStats>;
+}) satisfies z.ZodType<CandidateStatsOutput>;

@@ -1,14 +1,19 @@
-import type { Container } from '../../container.js';
+import type { Db } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { pyRound1 } from '../../lib/py-round.js';
 import { addDays, utcToday } from '../../lib/time.js';
 import { assertMayReadAdminStats, assertMayReadCandidateStats } from './policy.js';
 import { createDashboardRepo, MOODS } from './repo.js';
-import type { AdminStats, CandidateStats } from './schemas.js';
+import type { AdminStats, CandidateStats } from './types.js';
 
 const DAY_MS = 86_400_000;
 
-export function createDashboardService(c: Container) {
+export interface DashboardServiceDeps {
+  db: Db;
+  now: () => Date;
+}
+
+export function createDashboardService(c: DashboardServiceDeps) {
   const repo = createDashboardRepo(c.db);
   return {
     /** `GET dashboard/admin-stats/` (and its alias `dashboard/stats/`). Week = now − 7 days. */
@@ -42,7 +47,7 @@ export function createDashboardService(c: Container) {
           avg_energy_level: hasEntries ? pyRound1(s.energySum / s.totalEntries) : 0,
           recent_barriers: s.recentBarriers,
           admin_notes_count: s.notesAboutMe,
-          // Choice order (known bug #43), moods without entries left out.
+          // Choice order (docs/contract.md#original-differences item 43), moods without entries left out.
           mood_distribution: MOODS.filter((m) => s.moodCounts[m] > 0).map((mood) => ({
             mood,
             count: s.moodCounts[mood],

@@ -10,7 +10,7 @@ export interface ReadinessCheck {
 const Healthy = z.object({ status: z.literal('healthy'), message: z.string() });
 const HEALTHY = { status: 'healthy' as const, message: 'PSS Backend API is running' };
 
-/** Liveness at `/`, `/api/`, `/api/v1/`, `/health/`; readiness at `/health/ready/` (spec domain.md §6). */
+/** Liveness at `/`, `/api/`, `/api/v1/`, `/health/`; readiness at `/health/ready/` (docs/contract.md#health-and-service-routes). */
 export function healthRoutes(checks: ReadinessCheck[]) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();

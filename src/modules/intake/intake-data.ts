@@ -1,10 +1,9 @@
 import { PROFILE_FIELDS } from '../../db/schema.js';
 import { badRequest, validationError, type FieldErrors } from '../../lib/errors.js';
-import { ProfileInput } from '../users/profile-fields.js';
-import type { ProfileValues } from '../users/profile-codec.js';
+import { ProfileInput, type ProfileValues } from '../users/index.js';
 
 /**
- * Checks of `intake_data` in the original's order and words (spec domain.md §2): nothing given,
+ * Checks of `intake_data` in the original's order and words (docs/contract.md#intake): nothing given,
  * then not an object, then the profile field rules.
  */
 const INVALID = 'Invalid intake data';

@@ -1,7 +1,8 @@
 import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { intakeSubmissions, userProfiles, users } from '../../db/schema.js';
-import type { IntakeStatus } from './schemas.js';
+import type { IntakeStatus } from './types.js';
 
 export type SubmissionRow = typeof intakeSubmissions.$inferSelect;
 export type ProfileRow = typeof userProfiles.$inferSelect;
@@ -41,8 +42,7 @@ export function createIntakeRepo(db: DbOrTx) {
     },
     async insertSubmission(values: typeof intakeSubmissions.$inferInsert): Promise<SubmissionRow> {
       const rows = await db.insert(intakeSubmissions).values(values).returning();
-      const row = rows[0];
-      if (!row) throw new Error('insert returned no row');
+      const row = onlyRow(rows, 'insert');
       return row;
     },
     async countSubmissions(filter: SubmissionFilter): Promise<number> {
@@ -87,8 +87,7 @@ export function createIntakeRepo(db: DbOrTx) {
         .set(values)
         .where(eq(intakeSubmissions.id, id))
         .returning();
-      const row = rows[0];
-      if (!row) throw new Error('update returned no row');
+      const row = onlyRow(rows, 'update');
       return row;
     },
   };

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { pageLinkOf } from '../../plugins/request-context.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Container } from '../../container.js';
 import { idParams } from '../../lib/validation.js';
 import { ALL_ROLES, STAFF, actorOf } from '../../plugins/auth.js';
-import { ProfileSchema } from '../users/schemas.js';
-import { deniedAudit } from '../audit/denied.js';
+import { ProfileSchema } from '../users/index.js';
+import { deniedAudit } from '../audit/index.js';
 import {
   IntakeBody,
   IntakeResponse,
@@ -14,16 +14,15 @@ import {
   SubmissionPageSchema,
   SubmitResponse,
 } from './schemas.js';
-import { createIntakeService } from './service.js';
+import type { IntakeService } from './service.js';
 
 /**
- * Intake routes (spec domain.md §2, seed-additions.md "Intake submissions"): declare, validate,
+ * Intake routes (docs/contract.md#intake, docs/contract.md "Intake submissions"): declare, validate,
  * delegate. Static paths (`submit/`, `submissions/`) win over `:id` in the router.
  */
-export function intakeRoutes(c: Container) {
+export function intakeRoutes({ intake }: { intake: IntakeService }) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
-    const intake = createIntakeService(c);
     const tags = ['intake'];
 
     r.post(
@@ -65,7 +64,7 @@ export function intakeRoutes(c: Container) {
           response: { 200: SubmissionPageSchema },
         },
       },
-      async (req) => intake.list(req, actorOf(req), req.meta, req.query),
+      async (req) => intake.list(pageLinkOf(req), actorOf(req), req.meta, req.query),
     );
 
     r.get(

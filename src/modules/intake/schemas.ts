@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { choice, escText } from '../../lib/fields.js';
 import { looseBody } from '../../lib/validation.js';
-import { ProfileSchema } from '../users/schemas.js';
+import { ProfileSchema } from '../users/index.js';
 
-/** Request and response shapes of the intake routes (spec domain.md §2, seed-additions.md); key order is the contract's. */
+import { INTAKE_STATUSES, REVIEW_STATUSES, type ReviewInput, type SubmissionItem } from './types.js';
 
-export const INTAKE_STATUSES = ['submitted', 'reviewed', 'needs_follow_up'] as const;
-export type IntakeStatus = (typeof INTAKE_STATUSES)[number];
-/** Statuses a reviewer may set (`submitted` is only ever set by a submission). */
-export const REVIEW_STATUSES = ['reviewed', 'needs_follow_up'] as const;
+/** The intake routes' HTTP schemas (docs/contract.md#intake); key order is the contract's. */
+export { INTAKE_STATUSES, type IntakeStatus } from './types.js';
 
 /** `{"intake_data": {...}}`: the service checks `intake_data` itself, to keep the original's messages. */
 export const IntakeBody = looseBody({ intake_data: z.unknown().optional() });
@@ -22,8 +20,7 @@ export const SubmissionListQuery = z.looseObject({
 export const ReviewBody = z.object({
   status: choice(REVIEW_STATUSES).optional(),
   review_notes: escText(2000).nullable().optional(),
-});
-export type ReviewInput = z.infer<typeof ReviewBody>;
+}) satisfies z.ZodType<ReviewInput>;
 
 /** S: a submission without its answers. */
 export const SubmissionSchema = z.object({
@@ -44,8 +41,7 @@ export const SubmissionItemSchema = z.object({
   reviewed_at: z.string().nullable(),
   review_notes: z.string().nullable(),
   responses: z.record(z.string(), z.string().nullable()),
-});
-export type SubmissionItem = z.infer<typeof SubmissionItemSchema>;
+}) satisfies z.ZodType<SubmissionItem>;
 
 export const SubmissionPageSchema = z.object({
   count: z.number().int(),

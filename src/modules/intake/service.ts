@@ -1,22 +1,26 @@
-import type { FastifyRequest } from 'fastify';
-import type { Container } from '../../container.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
 import { reserveId } from '../../db/ids.js';
 import { isStaff, type Actor, type RequestMeta } from '../../lib/actor.js';
-import { fieldAad } from '../../lib/crypto/field-cipher.js';
+import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { ApiError, forbidden, notFound, validationError, type FieldErrors } from '../../lib/errors.js';
-import { paginate } from '../../lib/paging.js';
-import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
-import { diffPlain, recordAudit, recordAudits, type AuditContext } from '../audit/recorder.js';
-import { assertLiveSubject } from '../keys/data-keys.js';
-import { MEDICAL_FIELDS } from '../users/profile-fields.js';
-import { writeProfile } from '../users/profile-writer.js';
-import { profileReadItem } from '../users/read-audit.js';
-import { profileResponse } from '../users/serialize.js';
+import { paginate, type PageLink } from '../../lib/paging.js';
+import {
+  type AuditContext,
+  diffPlain,
+  readEvents,
+  type ReadItem,
+  recordAudit,
+  recordAudits,
+  recordReads,
+} from '../audit/index.js';
+import { assertLiveSubject, type DataKeyStore } from '../keys/index.js';
+import { MEDICAL_FIELDS, profileReadItem, profileResponse, writeProfile } from '../users/index.js';
 import { hasMedicalDataConsent } from './consent.js';
 import { intakeObject, intakeValues, withIntakeDetail } from './intake-data.js';
 import { canReadIntakeOf } from './policy.js';
 import { createIntakeRepo, type SubmissionFilter, type SubmissionRow } from './repo.js';
-import { INTAKE_STATUSES, type IntakeStatus, type ReviewInput, type SubmissionItem } from './schemas.js';
+import { INTAKE_STATUSES, type IntakeStatus, type ReviewInput, type SubmissionItem } from './types.js';
 
 type Caller = Pick<Actor, 'userId' | 'role'>;
 
@@ -30,8 +34,17 @@ const readItem = (row: Pick<SubmissionRow, 'id' | 'userId'>): ReadItem => ({
   fields: SUBMISSION_SENSITIVE,
 });
 
-/** Intake (spec domain.md §2) and its stored submissions (seed-additions.md "Intake submissions"). */
-export function createIntakeService(c: Container) {
+/** Intake (docs/contract.md#intake) and its stored submissions (docs/contract.md "Intake submissions"). */
+export interface IntakeServiceDeps {
+  db: Db;
+  cipher: FieldCipher;
+  dataKeys: DataKeyStore;
+  fmt: (d: Date) => string;
+  now: () => Date;
+  config: Pick<Config, 'intakeRequireMedicalConsent'>;
+}
+
+export function createIntakeService(c: IntakeServiceDeps) {
   const aad = (column: 'responses' | 'review_notes', id: number) => fieldAad(SUBMISSION_TABLE, column, id);
 
   const summary = (row: SubmissionRow) => ({
@@ -162,14 +175,14 @@ export function createIntakeService(c: Container) {
     },
 
     /** `GET intake/submissions/`: own for candidates (in SQL), all for staff; newest first. */
-    async list(request: FastifyRequest, actor: Caller, meta: RequestMeta, query: Record<string, unknown>) {
+    async list(link: PageLink, actor: Caller, meta: RequestMeta, query: Record<string, unknown>) {
       const filter: SubmissionFilter = {
         ...listFilters(query),
         ...(isStaff(actor.role) ? {} : { ownerId: actor.userId }),
       };
       const repo = createIntakeRepo(c.db);
       return paginate(
-        request,
+        link,
         query,
         (limit, offset) => repo.listSubmissions(filter, limit, offset),
         () => repo.countSubmissions(filter),

@@ -1,7 +1,7 @@
 import { type Actor, isStaff } from '../../lib/actor.js';
 
 /**
- * Who sees which journal entries (spec README §5, known bugs #21, #22): a candidate only their own,
+ * Who sees which journal entries (docs/contract.md#permission-table, docs/contract.md#original-differences item 21, #22): a candidate only their own,
  * admins and superusers every entry (superuser ⊇ admin). Ownership is by the entry's owner id,
  * never by comparing the entry id with the caller's id (#21).
  */

@@ -1,7 +1,8 @@
 import { and, count, desc, eq, gte, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { journalEntries } from '../../db/schema.js';
-import type { Mood } from './schemas.js';
+import type { Mood } from './types.js';
 
 export type EntryRow = typeof journalEntries.$inferSelect;
 export type EntryInsert = typeof journalEntries.$inferInsert;
@@ -75,14 +76,12 @@ export function createJournalRepo(db: DbOrTx) {
     },
     async insert(values: EntryInsert): Promise<EntryRow> {
       const rows = await db.insert(journalEntries).values(values).returning();
-      const row = rows[0];
-      if (!row) throw new Error('insert returned no row');
+      const row = onlyRow(rows, 'insert');
       return row;
     },
     async update(id: number, values: Partial<EntryInsert>): Promise<EntryRow> {
       const rows = await db.update(journalEntries).set(values).where(eq(journalEntries.id, id)).returning();
-      const row = rows[0];
-      if (!row) throw new Error('update returned no row');
+      const row = onlyRow(rows, 'update');
       return row;
     },
     async remove(id: number): Promise<void> {

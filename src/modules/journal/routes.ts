@@ -1,24 +1,23 @@
 import type { FastifyInstance } from 'fastify';
+import { pageLinkOf } from '../../plugins/request-context.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Container } from '../../container.js';
 import { withFloat } from '../../lib/json-float.js';
 import { ID_PARAM, idParams } from '../../lib/validation.js';
 import { ALL_ROLES, actorOf } from '../../plugins/auth.js';
-import { deniedAudit } from '../audit/denied.js';
+import { deniedAudit } from '../audit/index.js';
 import {
   EntryBody,
   EntryPageSchema,
   EntryPatchBody,
   EntrySchema,
   ListQuery,
-  type StatsResponse,
   StatsSchema,
 } from './schemas.js';
-import { createJournalService } from './service.js';
+import type { JournalService } from './service.js';
+import type { StatsResponse } from './types.js';
 
-/** Journal routes (spec domain.md §3): declare, validate, delegate. */
-export function journalRoutes(c: Container) {
-  const journal = createJournalService(c);
+/** Journal routes (docs/contract.md#journal): declare, validate, delegate. */
+export function journalRoutes({ journal }: { journal: JournalService }) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const tags = ['journal'];
@@ -35,7 +34,7 @@ export function journalRoutes(c: Container) {
           response: { 200: EntryPageSchema },
         },
       },
-      async (req) => journal.list(req, actorOf(req), req.meta, req.query),
+      async (req) => journal.list(pageLinkOf(req), actorOf(req), req.meta, req.query),
     );
 
     r.post(
@@ -62,7 +61,7 @@ export function journalRoutes(c: Container) {
       async (req, reply) => {
         const stats = await journal.stats(actorOf(req));
         // The original writes the mean as a float (`8.0`); JSON.stringify would write `8`.
-        const text = withFloat(stats, ['avg_energy_level']);
+        const text = withFloat({ ...stats }, ['avg_energy_level']);
         return reply.type('application/json; charset=utf-8').send(text as unknown as StatsResponse);
       },
     );

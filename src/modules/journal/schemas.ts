@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { moodEnum } from '../../db/schema.js';
 import { choice, escText, integer, intChoice, isoDate } from '../../lib/fields.js';
+import {
+  MOODS,
+  type EntryInput,
+  type EntryListQuery,
+  type EntryPatch,
+  type EntryResponse,
+  type StatsResponse,
+} from './types.js';
 
-/** Request and response shapes of the journal (spec domain.md §3, data-model.md journal_entries). */
-export const MOODS = moodEnum.enumValues;
-export type Mood = (typeof MOODS)[number];
+/** The journal's HTTP schemas (docs/contract.md#journal): requests validated into ./types.ts. */
+export { MOODS, type Mood } from './types.js';
 
 export const MAX_BARRIER_COUNT = 100;
 
@@ -38,8 +44,7 @@ const fields = {
 const orEmpty = (v: unknown) => v ?? {};
 
 /** POST and PUT: `date`, `mood`, `energy_level`, `activities` required; the rest optional. */
-export const EntryBody = z.preprocess(orEmpty, z.object(fields));
-export type EntryInput = z.output<typeof EntryBody>;
+export const EntryBody = z.preprocess(orEmpty, z.object(fields)) satisfies z.ZodType<EntryInput>;
 
 /** PATCH: every field optional; only the given ones are written. */
 export const EntryPatchBody = z.preprocess(
@@ -51,8 +56,7 @@ export const EntryPatchBody = z.preprocess(
     energy_level: fields.energy_level.optional(),
     activities: fields.activities.optional(),
   }),
-);
-export type EntryPatch = z.output<typeof EntryPatchBody>;
+) satisfies z.ZodType<EntryPatch>;
 
 // Query values: an empty parameter (`?mood=`) counts as absent, as django-filter does.
 const blankAsAbsent = (v: unknown) => (v === '' ? undefined : v);
@@ -65,8 +69,7 @@ export const ListQuery = z.looseObject({
   mood: z.preprocess(blankAsAbsent, choice(MOODS).optional()),
   page: z.unknown().optional(),
   page_size: z.unknown().optional(),
-});
-export type ListQueryInput = z.output<typeof ListQuery>;
+}) satisfies z.ZodType<EntryListQuery>;
 
 /** The entry object; key order is the contract's. `user` is the owner's id. */
 export const EntrySchema = z.object({
@@ -83,8 +86,7 @@ export const EntrySchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   user: z.number().int(),
-});
-export type EntryResponse = z.infer<typeof EntrySchema>;
+}) satisfies z.ZodType<EntryResponse>;
 
 export const EntryPageSchema = z.object({
   count: z.number().int(),
@@ -99,5 +101,4 @@ export const StatsSchema = z.object({
   last_entry_date: z.string().nullable(),
   recent_barriers: z.number().int(),
   avg_energy_level: z.number(),
-});
-export type StatsResponse = z.infer<typeof StatsSchema>;
+}) satisfies z.ZodType<StatsResponse>;

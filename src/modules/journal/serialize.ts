@@ -1,6 +1,6 @@
 import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
 import type { EntryInsert, EntryRow } from './repo.js';
-import type { EntryResponse } from './schemas.js';
+import type { EntryResponse } from './types.js';
 
 /** The encrypted (E) columns: API name → row property. */
 export const SEALED_FIELDS = {
@@ -40,7 +40,7 @@ export function openEntry(cipher: FieldCipher, dek: Buffer, row: EntryRow): Reco
   return out;
 }
 
-/** The contract's entry object (spec data-model.md journal_entries), keys in order. */
+/** The contract's entry object (docs/contract.md journal_entries), keys in order. */
 export function entryResponse(
   row: EntryRow,
   plain: Record<SealedField, string>,

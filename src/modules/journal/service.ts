@@ -1,17 +1,22 @@
-import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { reserveId } from '../../db/ids.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { notFound, validationError } from '../../lib/errors.js';
-import { type Page, paginate } from '../../lib/paging.js';
+import { type Page, paginate, type PageLink } from '../../lib/paging.js';
 import { addDays, utcToday } from '../../lib/time.js';
-import { type ReadItem, readEvents, recordReads } from '../audit/reads.js';
-import { diffPlain, recordAudit, recordAudits } from '../audit/recorder.js';
-import { assertLiveSubject, type DataKeyStore } from '../keys/data-keys.js';
+import {
+  diffPlain,
+  readEvents,
+  type ReadItem,
+  recordAudit,
+  recordAudits,
+  recordReads,
+} from '../audit/index.js';
+import { assertLiveSubject, type DataKeyStore } from '../keys/index.js';
 import { entryOwnerScope, mayFilterByUser } from './policy.js';
 import { createJournalRepo, type EntryRow, type EntryScope } from './repo.js';
-import type { EntryInput, EntryPatch, EntryResponse, ListQueryInput, StatsResponse } from './schemas.js';
+import type { EntryInput, EntryListQuery, EntryPatch, EntryResponse, StatsResponse } from './types.js';
 import { entryResponse, openEntry, SEALED_FIELD_NAMES, sealEntry } from './serialize.js';
 
 export interface JournalServiceDeps {
@@ -64,7 +69,7 @@ function userFilter(raw: unknown): number | undefined {
   throw validationError({ user: ['A valid integer is required.'] });
 }
 
-/** Journal rules (spec domain.md §3): owner scoping, (user, date) uniqueness, crypto and audit. */
+/** Journal rules (docs/contract.md#journal): owner scoping, (user, date) uniqueness, crypto and audit. */
 export function createJournalService(deps: JournalServiceDeps) {
   const { db, cipher, dataKeys, fmt, now } = deps;
 
@@ -130,10 +135,10 @@ export function createJournalService(deps: JournalServiceDeps) {
 
   return {
     async list(
-      request: FastifyRequest,
+      link: PageLink,
       actor: Actor,
       meta: RequestMeta,
-      query: ListQueryInput,
+      query: EntryListQuery,
     ): Promise<Page<EntryResponse>> {
       const scope: EntryScope = {
         ownerId: mayFilterByUser(actor) ? userFilter(query.user) : entryOwnerScope(actor),
@@ -143,7 +148,7 @@ export function createJournalService(deps: JournalServiceDeps) {
       };
       const repo = createJournalRepo(db);
       return paginate(
-        request,
+        link,
         query,
         (limit, offset) => repo.page(scope, limit, offset),
         () => repo.count(scope),

@@ -1,8 +1,18 @@
-import { say, type CliCommands } from '../../cli/types.js';
+import { say, type CliCommands } from '../../cli/command.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { dataKeyStatus, rotateDataKeys } from './rotation.js';
 
-/** Key management commands (spec operations.md §3). */
-export const keyCommands: CliCommands = {
+export interface KeyCommandDeps {
+  db: Db;
+  cipher: FieldCipher;
+  now: () => Date;
+  config: { encryption: Pick<Config['encryption'], 'keys' | 'activeKeyId'> };
+}
+
+/** Key management commands (docs/operations.md#command-line). */
+export const keyCommands: CliCommands<KeyCommandDeps> = {
   'keys:rotate': {
     help: 're-wrap every data key with the active master key (FIELD_ENCRYPTION_ACTIVE_KEY); safe while serving',
     run: async (_args, container) => {

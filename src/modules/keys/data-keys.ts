@@ -11,7 +11,7 @@ import { serviceUnavailable } from '../../lib/unavailable.js';
  * Per-user data keys. Unwrapped keys are kept in a small in-process cache for a short time (they
  * are needed on most reads).
  *
- * PRIVACY: erasure is final (crypto-shredding, spec privacy.md §7):
+ * PRIVACY: erasure is final (crypto-shredding, docs/privacy.md#encryption-and-keys):
  *  - Writes go through `obtain`, which first takes the subject's user row `FOR KEY SHARE` and
  *    answers 404 for an erased (anonymised) or unknown subject. Erasure holds that row `FOR UPDATE`
  *    from its start, so the two serialize per subject: a write either commits before the erasure

@@ -2,10 +2,10 @@ import { and, asc, count, eq, gt, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { dataKeys } from '../../db/schema.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
-import { recordAudit } from '../audit/recorder.js';
+import { recordAudit } from '../audit/index.js';
 
 /**
- * Master-key rotation (spec privacy.md §7, operations.md §3 `keys:rotate`): after the new master
+ * Master-key rotation (docs/privacy.md#encryption-and-keys, docs/operations.md#command-line `keys:rotate`): after the new master
  * key is configured as active on every instance (old keys stay configured), every data key still
  * wrapped by an older master key is re-wrapped by the active one, in small batches, while the
  * service keeps serving. The data keys themselves do not change, so no field is re-encrypted and

@@ -1,5 +1,5 @@
 /**
- * E-mail templates (spec privacy.md §8): plain text and HTML, no sensitive data (no health data,
+ * E-mail templates (docs/privacy.md#e-mails): plain text and HTML, no sensitive data (no health data,
  * no passwords; a reset link is the only secret and it is single use).
  */
 export interface RenderedMail {
@@ -95,7 +95,7 @@ export const templates = {
       ],
       { href: d.link, label: 'Download your data' },
     ),
-  // Deletion requests and retention (spec privacy.md §4, §5, §8).
+  // Deletion requests and retention (docs/privacy.md#deletion-requests, #retention, #e-mails).
   deletion_received: (d: { name: string; requestedAt: string }) =>
     render('Your data deletion request has been received', [
       greet(d.name),

@@ -1,17 +1,23 @@
-import type { Container } from '../../container.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { Actor, RequestMeta, Role } from '../../lib/actor.js';
+import { passwordLengthError, policyErrors } from '../../lib/credentials.js';
 import { checkEmail, normaliseEmail } from '../../lib/email.js';
 import { badRequest, type FieldErrors, forbidden, notFound, validationError } from '../../lib/errors.js';
-import { recordAudit } from '../audit/recorder.js';
-import { assertLiveSubject } from '../keys/data-keys.js';
-import { asText, missingCredentials, passwordLengthError, policyErrors } from '../auth/credentials.js';
-import { isUniqueViolation } from '../auth/service.js';
+import { recordAudit } from '../audit/index.js';
+import { assertLiveSubject } from '../keys/index.js';
+import type { SessionService } from '../sessions/index.js';
+import type { AccountCreator } from './accounts.js';
 import { createUserDirectory } from './directory-repo.js';
-import { CreateUserInput, fieldErrors, parseBody, plainName } from './input.js';
+import type { CreateUserValues, NewAccountInput } from './input.js';
 import { canCreateRole, canDeactivate, selfActivationMessage } from './policy.js';
 import { createUserRepo, type UserRow } from './repo.js';
 
-/** The three account-creation routes of the original (spec domain.md §1; known bugs #26, #27). */
+/**
+ * The account-creation routes of the original (docs/contract.md#users; docs/contract.md#original-differences
+ * items 26 and 27).
+ */
 export const PRIVILEGED_CREATION = {
   admin: { role: 'admin', created: 'Admin user created successfully', failed: 'Failed to create admin user' },
   superuser: {
@@ -35,9 +41,17 @@ function passwordErrors(password: string, user: { email: string; firstName: stri
   return length ? [length] : policyErrors(password, user);
 }
 
+export interface AccountServiceDeps {
+  db: Db;
+  createAccount: AccountCreator;
+  sessions: SessionService;
+  config: Pick<Config, 'allowedEmailDomains'>;
+  now: () => Date;
+}
+
 /** Creating accounts and switching them on and off (staff). */
-export function createAccountService(c: Container) {
-  const { db } = c;
+export function createAccountService(deps: AccountServiceDeps) {
+  const { db, createAccount, sessions, config, now } = deps;
 
   async function insertAccount(
     actor: Actor,
@@ -47,7 +61,7 @@ export function createAccountService(c: Container) {
     return db
       .transaction(async (tx) => {
         if (await createUserRepo(tx).findByEmail(input.email)) return null;
-        const user = await c.auth.createAccount(tx, input);
+        const user = await createAccount(tx, input);
         await recordAudit(
           tx,
           { actor, meta },
@@ -70,14 +84,13 @@ export function createAccountService(c: Container) {
 
   return {
     /** `POST users/` (staff): admins create candidates only; without a password the account is unusable. */
-    async create(actor: Actor, meta: RequestMeta, body: unknown) {
-      const input = parseBody(CreateUserInput, body);
+    async create(actor: Actor, meta: RequestMeta, input: CreateUserValues) {
       const role = input.role ?? 'candidate';
       if (!canCreateRole(actor, role)) throw forbidden();
       const firstName = input.first_name ?? '';
       const lastName = input.last_name ?? '';
       const errors: FieldErrors = {};
-      const checked = checkEmail(input.email, c.config.allowedEmailDomains);
+      const checked = checkEmail(input.email, config.allowedEmailDomains);
       if (!checked.ok) errors.email = [checked.message];
       else if (await createUserRepo(db).findByEmail(checked.value)) errors.email = [EMAIL_TAKEN];
       const email = checked.ok ? checked.value : normaliseEmail(input.email);
@@ -93,27 +106,17 @@ export function createAccountService(c: Container) {
     },
 
     /** `users/create-admin/`, `auth/create-admin/`, `auth/create-superuser/`, `users/create-candidate/`. */
-    async createPrivileged(actor: Actor, meta: RequestMeta, kind: PrivilegedKind, raw: unknown) {
+    async createPrivileged(actor: Actor, meta: RequestMeta, kind: PrivilegedKind, input: NewAccountInput) {
       const spec = PRIVILEGED_CREATION[kind];
-      const body = (raw ?? {}) as Record<string, unknown>;
-      const rawEmail = asText(body.email);
-      const password = asText(body.password);
-      const missing = missingCredentials(rawEmail, password);
-      if (missing) throw validationError(missing, 'Email and password are required');
-      const email = normaliseEmail(rawEmail);
+      const { password, firstName, lastName } = input;
+      const email = normaliseEmail(input.email);
       const exists = () => badRequest('User with this email already exists', { email: [EMAIL_TAKEN] });
       if (await createUserRepo(db).findByEmail(email)) throw exists();
 
-      const names = plainName.optional().default('');
-      const first = names.safeParse(body.first_name ?? undefined);
-      const last = names.safeParse(body.last_name ?? undefined);
       const errors: FieldErrors = {};
-      const checked = checkEmail(email, c.config.allowedEmailDomains);
+      const checked = checkEmail(email, config.allowedEmailDomains);
       if (!checked.ok) errors.email = [checked.message];
-      if (!first.success) errors.first_name = Object.values(fieldErrors(first.error)).flat();
-      if (!last.success) errors.last_name = Object.values(fieldErrors(last.error)).flat();
-      const firstName = first.data ?? '';
-      const lastName = last.data ?? '';
+      Object.assign(errors, input.nameErrors);
       const messages = passwordErrors(password, { email, firstName, lastName });
       if (messages.length) errors.password = messages;
       if (Object.keys(errors).length) throw validationError(errors, spec.failed);
@@ -142,13 +145,13 @@ export function createAccountService(c: Container) {
     async setActive(actor: Actor, meta: RequestMeta, id: number, active: boolean) {
       const own = selfActivationMessage(actor, id, active);
       if (own) throw badRequest(own);
-      await c.sessions.transaction(async (tx, changes) => {
+      await sessions.transaction(async (tx, changes) => {
         // PRIVACY: an erased person's account is never switched on or off again.
         await assertLiveSubject(tx, id);
         const target = await createUserDirectory(tx).findVisible(id, undefined);
         if (!target) throw notFound();
         if (!active && !canDeactivate(target)) throw forbidden('Superusers cannot be deactivated.');
-        await createUserRepo(tx).update(id, { isActive: active, updatedAt: c.now() });
+        await createUserRepo(tx).update(id, { isActive: active, updatedAt: now() });
         await recordAudit(
           tx,
           { actor, meta },

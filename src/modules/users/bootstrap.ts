@@ -1,20 +1,29 @@
-import type { Container } from '../../container.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
 import { checkEmail } from '../../lib/email.js';
+import type { AccountCreator } from './accounts.js';
 import { createUserRepo } from './repo.js';
 
+export interface BootstrapDeps {
+  db: Db;
+  createAccount: AccountCreator;
+  config: Pick<Config, 'allowedEmailDomains'>;
+}
+
 /**
- * Creates the superuser named by DJANGO_SUPERUSER_* unless that e-mail exists (spec operations.md §1,
- * the original's create_superuser_auto). Returns what happened, for the start-up log.
+ * Creates the superuser named by DJANGO_SUPERUSER_* unless that e-mail exists
+ * (docs/operations.md#start-up-and-shutdown, the original's create_superuser_auto). Returns what
+ * happened, for the start-up log.
  */
 export async function bootstrapSuperuser(
-  c: Container,
+  deps: BootstrapDeps,
   input: { email: string; password: string; firstName: string; lastName: string },
 ): Promise<'created' | 'exists'> {
-  const email = checkEmail(input.email, c.config.allowedEmailDomains);
+  const email = checkEmail(input.email, deps.config.allowedEmailDomains);
   if (!email.ok) throw new Error(`DJANGO_SUPERUSER_EMAIL: ${email.message}`);
-  return c.db.transaction(async (tx) => {
+  return deps.db.transaction(async (tx) => {
     if (await createUserRepo(tx).findByEmail(email.value)) return 'exists' as const;
-    await c.auth.createAccount(tx, {
+    await deps.createAccount(tx, {
       email: email.value,
       password: input.password,
       firstName: input.firstName,
@@ -25,6 +34,6 @@ export async function bootstrapSuperuser(
   });
 }
 
-export async function hasSuperuser(c: Container): Promise<boolean> {
-  return (await createUserRepo(c.db).countSuperusers()) > 0;
+export async function hasSuperuser(deps: { db: Db }): Promise<boolean> {
+  return (await createUserRepo(deps.db).countSuperusers()) > 0;
 }

@@ -1,9 +1,10 @@
 import { type Actor, isStaff, type Role } from '../../lib/actor.js';
 
 /**
- * Who may do what with user accounts (spec README §5, domain.md §1; known bugs #18–#23).
+ * Who may do what with user accounts (docs/contract.md#roles-and-permissions,
+ * docs/contract.md#users; docs/contract.md#original-differences items 18–23).
  * Pure functions over the actor and the target; the services turn refusals into 403/404.
- * Superuser ⊇ admin everywhere (#22).
+ * Superuser ⊇ admin everywhere (item 22).
  */
 type Who = Pick<Actor, 'userId' | 'role'>;
 interface Target {
@@ -13,7 +14,7 @@ interface Target {
 
 export const isSuperuser = (actor: Pick<Actor, 'role'>): boolean => actor.role === 'superuser';
 
-/** The only user id a candidate's user queries may return; undefined = staff see everyone (#18). */
+/** The only user id a candidate's user queries may return; undefined = staff see everyone (item 18). */
 export const userScope = (actor: Who): number | undefined => (isStaff(actor.role) ? undefined : actor.userId);
 
 /** Account fields (e-mail, names): superusers anyone, admins candidates and themselves, candidates themselves. */
@@ -23,10 +24,10 @@ export function canModifyUser(actor: Who, target: Target): boolean {
   return actor.role === 'admin' && target.role === 'candidate';
 }
 
-/** Changing a role (to a different value) is for superusers only (#20). */
+/** Changing a role (to a different value) is for superusers only (item 20). */
 export const canChangeRole = (actor: Pick<Actor, 'role'>): boolean => isSuperuser(actor);
 
-/** `POST users/`: admins create candidates, superusers any role, candidates nothing (#19). */
+/** `POST users/`: admins create candidates, superusers any role, candidates nothing (item 19). */
 export function canCreateRole(actor: Pick<Actor, 'role'>, role: Role): boolean {
   if (actor.role === 'superuser') return true;
   return actor.role === 'admin' && role === 'candidate';

@@ -5,7 +5,7 @@ import { normalisePhone } from '../../lib/phone.js';
 import { validateSaIdNumber } from '../../lib/sa-id.js';
 
 /**
- * Validation of the 16 profile fields (spec data-model.md "user_profiles"). Every field is
+ * Validation of the 16 profile fields (docs/contract.md#profile-fields). Every field is
  * optional and nullable (null clears); rules apply to non-empty values; text is trimmed and
  * escaped on write. Numbers are accepted as text, as the original's CharField did.
  */

@@ -1,42 +1,44 @@
-import { eq } from 'drizzle-orm';
-import type { Container } from '../../container.js';
-import type { DbOrTx } from '../../db/client.js';
-import { userProfiles } from '../../db/schema.js';
+import type { Db } from '../../db/client.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { notFound } from '../../lib/errors.js';
-import { readEvents, recordReads } from '../audit/reads.js';
-import { recordAudits } from '../audit/recorder.js';
+import { readEvents, recordAudits, recordReads } from '../audit/index.js';
+import type { DataKeyStore } from '../keys/index.js';
 import { createUserDirectory } from './directory-repo.js';
-import { parseBody } from './input.js';
-import { ProfileInput } from './profile-fields.js';
+import { accepted, type Checked } from './input.js';
+import type { ProfileInputValues } from './profile-fields.js';
 import { writeProfile } from './profile-writer.js';
 import { userScope } from './policy.js';
-import type { ProfileRow } from './repo.js';
+import { createUserRepo, type ProfileRow } from './repo.js';
 import { profileReadItem } from './read-audit.js';
 import { profileResponse } from './serialize.js';
 
-/**
- * `GET/PUT/PATCH users/<user id>/profile/` (spec domain.md §1; known bugs #21, #24): keyed by the
- * USER id; candidates reach only their own, staff anyone's. PUT and PATCH are both partial.
- */
-export function createProfileService(c: Container) {
-  const { db } = c;
+export interface ProfileServiceDeps {
+  db: Db;
+  cipher: FieldCipher;
+  dataKeys: DataKeyStore;
+  fmt: (d: Date) => string;
+  now: () => Date;
+}
 
-  async function findProfile(q: DbOrTx, userId: number): Promise<ProfileRow | undefined> {
-    const rows = await q.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
-    return rows[0];
-  }
+/**
+ * `GET/PUT/PATCH users/<user id>/profile/` (docs/contract.md#users; docs/contract.md#original-differences
+ * items 21 and 24): keyed by the USER id; candidates reach only their own, staff anyone's. PUT and
+ * PATCH are both partial.
+ */
+export function createProfileService(deps: ProfileServiceDeps) {
+  const { db, cipher, dataKeys, fmt } = deps;
 
   /** The owner (scoped in SQL for candidates) and their profile, or 404. */
   async function visibleProfile(actor: Actor, userId: number) {
     const owner = await createUserDirectory(db).findVisible(userId, userScope(actor));
-    const row = owner ? await findProfile(db, owner.id) : undefined;
+    const row = owner ? await createUserRepo(db).findProfile(owner.id) : undefined;
     if (!owner || !row) throw notFound();
     return row;
   }
 
   const respond = async (row: ProfileRow) =>
-    profileResponse(c.cipher, (await c.dataKeys.find(db, row.userId)) ?? undefined, row, c.fmt);
+    profileResponse(cipher, (await dataKeys.find(db, row.userId)) ?? undefined, row, fmt);
 
   return {
     async get(actor: Actor, meta: RequestMeta, userId: number) {
@@ -46,11 +48,11 @@ export function createProfileService(c: Container) {
       return out;
     },
 
-    async update(actor: Actor, meta: RequestMeta, userId: number, body: unknown) {
+    async update(actor: Actor, meta: RequestMeta, userId: number, parsed: Checked<ProfileInputValues>) {
       await visibleProfile(actor, userId);
-      const values = parseBody(ProfileInput, body);
+      const values = accepted(parsed);
       const row = await db.transaction(async (tx) => {
-        const written = await writeProfile(tx, c, userId, values);
+        const written = await writeProfile(tx, deps, userId, values);
         // PRIVACY: field names only; profile values are sensitive and never enter the audit log.
         // The response shows the whole profile: staff editing someone else's also read it.
         await recordAudits(tx, { actor, meta }, [

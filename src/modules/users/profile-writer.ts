@@ -1,11 +1,10 @@
-import { and, eq, ne } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { PROFILE_FIELDS, type ProfileField, userProfiles } from '../../db/schema.js';
 import { validationError } from '../../lib/errors.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
-import type { DataKeyStore } from '../keys/data-keys.js';
+import type { DataKeyStore } from '../keys/index.js';
 import { sealProfile, type ProfileValues } from './profile-codec.js';
-import type { ProfileRow } from './repo.js';
+import { createUserRepo, type ProfileRow } from './repo.js';
 
 /**
  * The one place that writes profile data (profile PUT/PATCH, intake): seals each given value
@@ -23,26 +22,14 @@ export async function writeProfile(
   const dek = await deps.dataKeys.obtain(tx, userId);
   const sealed = sealProfile(deps.cipher, dek, userId, values);
   const update: Partial<typeof userProfiles.$inferInsert> = { ...sealed, updatedAt: at };
+  const repo = createUserRepo(tx);
   if (values.id_number !== undefined) {
     const id = values.id_number;
     const index = id === null || id === '' ? null : deps.cipher.blindIndex(id);
-    if (index) {
-      const taken = await tx
-        .select({ id: userProfiles.id })
-        .from(userProfiles)
-        .where(and(eq(userProfiles.idNumberIndex, index), ne(userProfiles.userId, userId)))
-        .limit(1);
-      if (taken.length)
-        throw validationError({ id_number: ['A profile with this ID number already exists.'] });
-    }
+    if (index && (await repo.idNumberTaken(index, userId)))
+      throw validationError({ id_number: ['A profile with this ID number already exists.'] });
     update.idNumberIndex = index;
   }
-  const rows = await tx
-    .insert(userProfiles)
-    .values({ userId, createdAt: at, ...update })
-    .onConflictDoUpdate({ target: userProfiles.userId, set: update })
-    .returning();
-  const row = rows[0];
-  if (!row) throw new Error('profile upsert returned no row');
+  const row = await repo.upsertProfile(userId, at, update);
   return { row, fields };
 }

@@ -1,9 +1,9 @@
 import { PROFILE_FIELDS } from '../../db/schema.js';
-import type { ReadItem } from '../audit/reads.js';
+import type { ReadItem } from '../audit/index.js';
 import type { UserResponse } from './serialize.js';
 
 /**
- * What a U or P object discloses, for the read audit (privacy.md §6): names only, never values.
+ * What a U or P object discloses, for the read audit (docs/privacy.md#read-audit): names only, never values.
  * A U object holds the person's identity and, when they have a profile, all 16 profile fields.
  */
 const IDENTITY_FIELDS = ['email', 'first_name', 'last_name'] as const;

@@ -1,6 +1,6 @@
 import type { DbOrTx } from '../../db/client.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
-import type { DataKeyStore } from '../keys/data-keys.js';
+import type { DataKeyStore } from '../keys/index.js';
 import { createUserRepo, type UserWithProfile } from './repo.js';
 import { type Formatter, type UserResponse, userResponse } from './serialize.js';
 

@@ -1,4 +1,5 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { userProfiles, users } from '../../db/schema.js';
 
@@ -44,12 +45,37 @@ export function createUserRepo(db: DbOrTx) {
     },
     async insert(values: typeof users.$inferInsert): Promise<UserRow> {
       const rows = await db.insert(users).values(values).returning();
-      const row = rows[0];
-      if (!row) throw new Error('insert returned no row');
+      const row = onlyRow(rows, 'insert');
       return row;
     },
     async insertEmptyProfile(userId: number, at: Date): Promise<void> {
       await db.insert(userProfiles).values({ userId, createdAt: at, updatedAt: at }).onConflictDoNothing();
+    },
+    async findProfile(userId: number): Promise<ProfileRow | undefined> {
+      const rows = await db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
+      return rows[0];
+    },
+    /** Whether another user's profile holds this ID-number blind index. */
+    async idNumberTaken(index: string, userId: number): Promise<boolean> {
+      const taken = await db
+        .select({ id: userProfiles.id })
+        .from(userProfiles)
+        .where(and(eq(userProfiles.idNumberIndex, index), ne(userProfiles.userId, userId)))
+        .limit(1);
+      return taken.length > 0;
+    },
+    /** Writes these (sealed) columns, creating the profile when missing. */
+    async upsertProfile(
+      userId: number,
+      at: Date,
+      update: Partial<typeof userProfiles.$inferInsert>,
+    ): Promise<ProfileRow> {
+      const rows = await db
+        .insert(userProfiles)
+        .values({ userId, createdAt: at, ...update })
+        .onConflictDoUpdate({ target: userProfiles.userId, set: update })
+        .returning();
+      return onlyRow(rows, 'profile upsert');
     },
     async update(id: number, values: Partial<typeof users.$inferInsert>): Promise<UserRow | undefined> {
       const rows = await db.update(users).set(values).where(eq(users.id, id)).returning();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PROFILE_FIELDS } from '../../db/schema.js';
 
-/** Response shapes of the user object U and profile P (spec domain.md §1); key order is the contract's. */
+/** Response shapes of the user object U and profile P (docs/contract.md#users), keys in its order. */
 type ProfileShape = Record<(typeof PROFILE_FIELDS)[number], z.ZodNullable<z.ZodString>> & {
   created_at: z.ZodString;
   updated_at: z.ZodString;

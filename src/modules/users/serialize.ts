@@ -2,7 +2,7 @@ import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { openProfile } from './profile-codec.js';
 import type { ProfileRow, UserWithProfile } from './repo.js';
 
-/** The original's user object U and profile object P (spec domain.md §1, data-model.md). */
+/** The original's user object U and profile object P (docs/contract.md#users). */
 export type Formatter = (d: Date) => string;
 
 export function profileResponse(

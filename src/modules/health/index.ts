@@ -1,0 +1,2 @@
+/** The health module's public face: liveness and readiness routes. */
+export { healthRoutes, type ReadinessCheck } from './routes.js';

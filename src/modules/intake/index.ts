@@ -1,0 +1,3 @@
+/** The intake module's public face. */
+export { intakeRoutes } from './routes.js';
+export { createIntakeService, type IntakeService, type IntakeServiceDeps } from './service.js';
