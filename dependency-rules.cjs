@@ -35,7 +35,7 @@ function rules(root) {
         'Modules take narrow dependencies; only the composition root knows them all (no module imports it).',
       severity: 'error',
       from: { path: modules },
-      to: { path: `^${root}/(container|services|infrastructure|app|main|cli)\\.ts$` },
+      to: { path: `^${root}/(container|services|infrastructure|caches|app|main|cli)\\.ts$` },
     },
     {
       name: 'lib-is-framework-free',
@@ -47,7 +47,7 @@ function rules(root) {
         path: [
           'node_modules/(fastify|fastify-[^/]+|@fastify/(?!proxy-addr)[^/]+)/',
           `^${root}/(modules|plugins)/`,
-          `^${root}/(container|services|infrastructure|app)\\.ts$`,
+          `^${root}/(container|services|infrastructure|caches|app)\\.ts$`,
         ],
       },
     },

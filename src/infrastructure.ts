@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { createCaches } from './caches.js';
 import type { Config } from './config.js';
 import { databaseOptions, openDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
@@ -150,7 +151,9 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   const tokens = createTokenService(config.jwt, now);
   const sessionState = createSessionStateCache({ db, kv });
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
-  const users = createUserReader({ cipher, dataKeys, fmt });
+  // Failures of the shared store are signalled by the store itself (outage monitor, metrics).
+  const caches = createCaches({ kv, now: () => now().getTime() });
+  const users = createUserReader({ cipher, dataKeys, fmt, cache: caches.users });
   const createAccount = createAccountCreator({ hasher, dataKeys, now });
   const mailer = createMailer(config, logger, metrics.email);
   const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: namespace });
@@ -185,6 +188,9 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
     sessionState,
     sessions,
     users,
+    caches,
+    /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+    changed: caches.changed,
     createAccount,
     metrics,
     mailer,

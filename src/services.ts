@@ -29,7 +29,7 @@ import { createAccountService, createProfileService, createUsersService } from '
 export function createServices(infra: Infrastructure) {
   const { db, config, hasher, sessions, tokens, dataKeys, users, lockout, captcha, pending2fa, mailer, kv } =
     infra;
-  const { cipher, fmt, now, metrics, makeLimiter, createAccount } = infra;
+  const { cipher, fmt, now, metrics, makeLimiter, createAccount, changed } = infra;
   // "A user signed in" → privacy calls off a pending inactivity deletion (docs/privacy.md#inactive-accounts).
   const completeLogin = createLoginCompletion({
     db,
@@ -55,6 +55,7 @@ export function createServices(infra: Infrastructure) {
     completeLogin,
     mailer,
     now,
+    changed,
     onLoginOutcome: metrics.login,
   });
   const twoFactor = createTwoFactorService({
@@ -70,6 +71,7 @@ export function createServices(infra: Infrastructure) {
     blindIndexKey: config.encryption.blindIndexKey,
     fmt,
     now,
+    changed,
   });
   const passwords = createPasswordService({
     db,
@@ -82,6 +84,7 @@ export function createServices(infra: Infrastructure) {
     makeLimiter,
     fmt,
     now,
+    changed,
   });
   const sessionAdmin = createSessionAdminService({ db, sessions, fmt, now });
 
@@ -90,7 +93,7 @@ export function createServices(infra: Infrastructure) {
     twoFactor,
     passwords,
     sessionAdmin,
-    authAdmin: createAuthAdminService({ db, sessions, mailer, now }),
+    authAdmin: createAuthAdminService({ db, sessions, mailer, now, changed }),
     accounts: createAccountService(infra),
     profiles: createProfileService(infra),
     userAccounts: createUsersService(infra),

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { assertLiveSubject, type DataKeyStore } from '../keys/index.js';
 import { reserveId } from '../../db/ids.js';
+import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
 import type { Log } from '../../lib/log.js';
@@ -92,10 +93,15 @@ export interface NoteServiceDeps {
   fmt: (d: Date) => string;
   now: () => Date;
   logger: Log;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 export function createNoteService(c: NoteServiceDeps) {
   const { db, cipher, dataKeys, fmt } = c;
+  /** A note counts on its candidate's dashboard (and, moved, on the one it left). */
+  const noteChanged = (...candidates: number[]) =>
+    c.changed([...new Set(candidates)].map((userId) => ({ kind: 'notes' as const, userId })));
 
   const shape = (row: NoteRow, title: string, content: string): NoteResponse => ({
     id: row.id,
@@ -250,7 +256,7 @@ export function createNoteService(c: NoteServiceDeps) {
 
     async create(actor: Actor, meta: RequestMeta, body: unknown): Promise<NoteResponse> {
       assertMayCreateNote(actor);
-      return db.transaction(async (tx) => {
+      const note = await db.transaction(async (tx) => {
         const input = await validate(tx, NoteBody, body);
         const dek = await dataKeys.obtain(tx, input.candidate);
         const id = await reserveId(tx, 'admin_notes');
@@ -281,6 +287,8 @@ export function createNoteService(c: NoteServiceDeps) {
         );
         return present(row, dek);
       });
+      await noteChanged(note.candidate);
+      return note;
     },
 
     /** PUT (`partial` false: candidate, category, title, content required) and PATCH. */
@@ -291,8 +299,10 @@ export function createNoteService(c: NoteServiceDeps) {
       body: unknown,
       partial: boolean,
     ): Promise<NoteResponse> {
-      return db.transaction(async (tx) => {
+      let previousCandidate: number | undefined;
+      const note = await db.transaction(async (tx) => {
         const before = await noteToModify(tx, actor, id);
+        previousCandidate = before.candidateId;
         const input = await validate(tx, partial ? NotePatchBody : NoteBody, body);
         const written = NOTE_FIELD_ORDER.filter((f) => input[f] !== undefined);
 
@@ -330,10 +340,12 @@ export function createNoteService(c: NoteServiceDeps) {
         ]);
         return present(after, dek);
       });
+      await noteChanged(note.candidate, previousCandidate ?? note.candidate);
+      return note;
     },
 
     async remove(actor: Actor, meta: RequestMeta, id: number): Promise<void> {
-      await db.transaction(async (tx) => {
+      const candidate = await db.transaction(async (tx) => {
         const before = await noteToModify(tx, actor, id);
         await createNoteRepo(tx).remove(id);
         await recordAudit(
@@ -347,7 +359,9 @@ export function createNoteService(c: NoteServiceDeps) {
             changes: diffPlain(auditedValues(before), auditedValues(null), AUDITED_VALUES),
           },
         );
+        return before.candidateId;
       });
+      await noteChanged(candidate);
     },
   };
 }

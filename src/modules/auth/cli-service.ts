@@ -1,3 +1,4 @@
+import type { OnDataChange } from '../../lib/changes.js';
 import type { Db } from '../../db/client.js';
 import { type AuditContext, recordAudit } from '../audit/index.js';
 import type { Mailer } from '../mail/index.js';
@@ -19,6 +20,8 @@ export interface AuthAdminDeps {
   sessions: SessionService;
   mailer: Mailer;
   now: () => Date;
+  /** After a commit: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 /** The services behind the commands; tests and other callers may use them directly. */
@@ -51,6 +54,7 @@ export function createAuthAdminService(deps: AuthAdminDeps) {
         });
         return terminated;
       });
+      await deps.changed([{ kind: 'account', userId: user.id }]);
       // The user learns that their second factor was turned off (docs/privacy.md#e-mails).
       if (user.totpEnabled) mailer.send('2fa_disabled', user.email, { name: user.firstName });
       return { found: true, user, wasEnabled: user.totpEnabled, ended: ended.length };

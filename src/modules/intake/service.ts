@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { reserveId } from '../../db/ids.js';
+import type { OnDataChange } from '../../lib/changes.js';
 import { isStaff, type Actor, type RequestMeta } from '../../lib/actor.js';
 import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { ApiError, forbidden, notFound, validationError, type FieldErrors } from '../../lib/errors.js';
@@ -42,6 +43,8 @@ export interface IntakeServiceDeps {
   fmt: (d: Date) => string;
   now: () => Date;
   config: Pick<Config, 'intakeRequireMedicalConsent'>;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 export function createIntakeService(c: IntakeServiceDeps) {
@@ -110,7 +113,7 @@ export function createIntakeService(c: IntakeServiceDeps) {
       const ctx: AuditContext = { actor, meta };
       const userId = actor.userId;
       try {
-        return await c.db.transaction(async (tx) => {
+        const answer = await c.db.transaction(async (tx) => {
           const repo = createIntakeRepo(tx);
           const at = c.now();
           const { row, fields } = await writeProfile(tx, c, userId, values);
@@ -156,6 +159,8 @@ export function createIntakeService(c: IntakeServiceDeps) {
             submission: summary(submission),
           };
         });
+        await c.changed([{ kind: 'intake', userId }]);
+        return answer;
       } catch (err) {
         // The ID-number uniqueness check of the profile writer is a field error of this form too.
         if (err instanceof ApiError && err.code === 'validation_error' && err.errors)

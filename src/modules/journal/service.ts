@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { reserveId } from '../../db/ids.js';
+import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { notFound, validationError } from '../../lib/errors.js';
@@ -25,6 +26,8 @@ export interface JournalServiceDeps {
   dataKeys: DataKeyStore;
   fmt: (d: Date) => string;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 const RESOURCE = 'journal_entry';
@@ -72,6 +75,10 @@ function userFilter(raw: unknown): number | undefined {
 /** Journal rules (docs/contract.md#journal): owner scoping, (user, date) uniqueness, crypto and audit. */
 export function createJournalService(deps: JournalServiceDeps) {
   const { db, cipher, dataKeys, fmt, now } = deps;
+  const journalChanged = async <T extends { user: number }>(entry: T): Promise<T> => {
+    await deps.changed([{ kind: 'journal', userId: entry.user }]);
+    return entry;
+  };
 
   /** Decrypts rows of any owners with one key query, whatever the number of rows. */
   async function present(rows: EntryRow[]): Promise<EntryResponse[]> {
@@ -95,7 +102,7 @@ export function createJournalService(deps: JournalServiceDeps) {
     id: number,
     input: EntryPatch,
   ): Promise<EntryResponse> {
-    return db.transaction(async (tx) => {
+    const entry = await db.transaction(async (tx) => {
       const repo = createJournalRepo(tx);
       // PRIVACY: the owner is locked before the entry, in the order erasure locks them.
       const peek = await repo.findVisible(id, entryOwnerScope(actor));
@@ -131,6 +138,7 @@ export function createJournalService(deps: JournalServiceDeps) {
       ]);
       return entryResponse(after, openEntry(cipher, dek, after), fmt);
     });
+    return journalChanged(entry);
   }
 
   return {
@@ -172,7 +180,7 @@ export function createJournalService(deps: JournalServiceDeps) {
 
     /** The caller becomes the owner; their data key encrypts the entry. */
     async create(actor: Actor, meta: RequestMeta, input: EntryInput): Promise<EntryResponse> {
-      return db.transaction(async (tx) => {
+      const entry = await db.transaction(async (tx) => {
         const repo = createJournalRepo(tx);
         const ownerId = actor.userId;
         // The unique index (journal_entries_user_date_uq) is the backstop for concurrent requests;
@@ -219,6 +227,7 @@ export function createJournalService(deps: JournalServiceDeps) {
         );
         return entryResponse(row, plain, fmt);
       });
+      return journalChanged(entry);
     },
 
     /** PUT: the route's schema requires date, mood, energy_level, activities; others kept if absent. */
@@ -228,7 +237,7 @@ export function createJournalService(deps: JournalServiceDeps) {
     update: write,
 
     async remove(actor: Actor, meta: RequestMeta, id: number): Promise<void> {
-      await db.transaction(async (tx) => {
+      const owner = await db.transaction(async (tx) => {
         const repo = createJournalRepo(tx);
         const row = await repo.findVisible(id, entryOwnerScope(actor), { forUpdate: true });
         if (!row) throw notFound();
@@ -238,7 +247,9 @@ export function createJournalService(deps: JournalServiceDeps) {
           { actor, meta },
           { action: 'delete', resourceType: RESOURCE, resourceId: id, subjectUserId: row.userId },
         );
+        return row.userId;
       });
+      await journalChanged({ user: owner });
     },
 
     /** Own entries for candidates, every entry for staff; one aggregate query. */

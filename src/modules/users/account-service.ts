@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta, Role } from '../../lib/actor.js';
 import { passwordLengthError, policyErrors } from '../../lib/credentials.js';
 import { checkEmail, normaliseEmail } from '../../lib/email.js';
@@ -47,11 +48,13 @@ export interface AccountServiceDeps {
   sessions: SessionService;
   config: Pick<Config, 'allowedEmailDomains'>;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 /** Creating accounts and switching them on and off (staff). */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { db, createAccount, sessions, config, now } = deps;
+  const { db, createAccount, sessions, config, now, changed } = deps;
 
   async function insertAccount(
     actor: Actor,
@@ -74,6 +77,10 @@ export function createAccountService(deps: AccountServiceDeps) {
             metadata: { role: user.role },
           },
         );
+        return user;
+      })
+      .then(async (user) => {
+        if (user) await changed([{ kind: 'account', userId: user.id }]);
         return user;
       })
       .catch((err: unknown) => {
@@ -167,6 +174,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (active) await changes.refreshUser(id);
         else await changes.end({ userId: id }, 'deactivated');
       });
+      await changed([{ kind: 'account', userId: id }]);
       return { status: active ? ('activated' as const) : ('deactivated' as const) };
     },
   };

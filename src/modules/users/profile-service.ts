@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { notFound } from '../../lib/errors.js';
@@ -19,6 +20,8 @@ export interface ProfileServiceDeps {
   dataKeys: DataKeyStore;
   fmt: (d: Date) => string;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 /**
@@ -67,6 +70,7 @@ export function createProfileService(deps: ProfileServiceDeps) {
         ]);
         return written.row;
       });
+      await deps.changed([{ kind: 'account', userId }]);
       return respond(row);
     },
   };

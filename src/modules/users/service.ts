@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { Db, DbOrTx } from '../../db/client.js';
+import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { checkEmail } from '../../lib/email.js';
@@ -35,14 +36,16 @@ export interface UsersServiceDeps {
   sessions: SessionService;
   config: Pick<Config, 'allowedEmailDomains'>;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 /** Listing, reading and editing user accounts (docs/contract.md#users). */
 export function createUsersService(deps: UsersServiceDeps) {
-  const { db, users, cipher, sessions, config, now } = deps;
+  const { db, users, cipher, sessions, config, now, changed } = deps;
 
   const present = async (userId: number, conn: DbOrTx = db): Promise<UserResponse> => {
-    const user = await users.one(conn, userId);
+    const user = conn === db ? await users.current(db, userId) : await users.one(conn, userId);
     if (!user) throw notFound();
     return user;
   };
@@ -134,7 +137,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         ...(roleChange ? { role: roleChange } : {}),
       };
       // One transaction: the change, its audit, the sessions it ends and the read of the answer.
-      return sessions.transaction(async (tx, sessionChanges) => {
+      const answer = await sessions.transaction(async (tx, sessionChanges) => {
         // The superusers' rows first (as every demotion locks them), then the target's.
         if (roleChange && demotesSuperuser(target, roleChange)) {
           const active = await createUserDirectory(tx).lockActiveSuperusers();
@@ -185,6 +188,8 @@ export function createUsersService(deps: UsersServiceDeps) {
         }
         return presentAudited(actor, meta, target.id, tx);
       });
+      await changed([{ kind: 'account', userId: target.id }]);
+      return answer;
     },
   };
 }

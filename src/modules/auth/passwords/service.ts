@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OnDataChange } from '../../../lib/changes.js';
 import type { Config } from '../../../config.js';
 import type { Db, Tx } from '../../../db/client.js';
 import type { Actor, RequestMeta } from '../../../lib/actor.js';
@@ -58,6 +59,8 @@ export interface PasswordDeps {
   makeLimiter: LimiterFactory;
   fmt: (d: Date) => string;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 export function createPasswordService(deps: PasswordDeps) {
@@ -112,6 +115,7 @@ export function createPasswordService(deps: PasswordDeps) {
         },
       );
     });
+    await deps.changed([{ kind: 'account', userId: user.id }]);
     mailer.send('password_changed', user.email, { name: user.firstName, at: fmt(at) });
   }
 

@@ -1,3 +1,4 @@
+import type { OnDataChange } from '../../../lib/changes.js';
 import type { Config } from '../../../config.js';
 import type { Db } from '../../../db/client.js';
 import { isUniqueViolation } from '../../../db/errors.js';
@@ -44,6 +45,8 @@ export interface AuthServiceDeps {
   completeLogin: LoginCompletion;
   mailer: Mailer;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
   /** Counts login outcomes (metrics). */
   onLoginOutcome?: (outcome: LoginOutcome) => void;
 }
@@ -96,7 +99,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   } = deps;
 
   async function present(userId: number): Promise<UserResponse> {
-    const user = await users.one(db, userId);
+    const user = await users.current(db, userId);
     if (!user) throw new Error(`user ${userId} vanished`);
     return user;
   }
@@ -217,6 +220,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           throw err;
         });
       if (!result) throw fail('User already exists', { email: ['Email already in use'] });
+      await deps.changed([{ kind: 'account', userId: result.user.id }]);
       mailer.send('welcome', result.user.email, {
         name: result.user.firstName,
         loginUrl: `${config.frontendUrl}/login`,

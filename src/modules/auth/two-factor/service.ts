@@ -1,4 +1,5 @@
 import QRCode from 'qrcode';
+import type { OnDataChange } from '../../../lib/changes.js';
 import type { Db } from '../../../db/client.js';
 import type { Actor, RequestMeta } from '../../../lib/actor.js';
 import { fieldAad, type FieldCipher } from '../../../lib/crypto/field-cipher.js';
@@ -38,6 +39,8 @@ export interface TwoFactorDeps {
   blindIndexKey: Buffer;
   fmt: (d: Date) => string;
   now: () => Date;
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 /** Who is enrolling: a logged-in user (access token) or an admin holding a setup token. */
@@ -186,6 +189,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
           },
         );
       });
+      await deps.changed([{ kind: 'account', userId: user.id }]);
       await kv.del(setupKey(user.id));
       mailer.send('2fa_enabled', user.email, { name: user.firstName });
       const result = {
@@ -252,6 +256,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
           },
         );
       });
+      await deps.changed([{ kind: 'account', userId: user.id }]);
       mailer.send('2fa_disabled', user.email, { name: user.firstName });
       return { message: '2FA has been disabled for your account' };
     },

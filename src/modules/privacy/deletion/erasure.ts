@@ -1,3 +1,4 @@
+import type { OnDataChange } from '../../../lib/changes.js';
 import type { Config } from '../../../config.js';
 import type { Tx } from '../../../db/client.js';
 import { sha256Hex } from '../../../lib/crypto/hash.js';
@@ -40,6 +41,8 @@ export interface ErasureDeps {
   fmt: (d: Date) => string;
   now: () => Date;
   config: Pick<Config, 'frontendUrl'> & { retention: Pick<Config['retention'], 'inactiveYears'> };
+  /** After a commit, before the answer: what changed (docs/operations.md#caches). */
+  changed: OnDataChange;
 }
 
 /** How long the proof (the completed deletion request) is kept. */
@@ -172,6 +175,8 @@ export async function eraseUser(
     };
   });
   if (!outcome) return null;
+  // PRIVACY: no instance serves the erased person's cached profile once this answers.
+  await deps.changed([{ kind: 'account', userId }]);
 
   // After commit: this instance forgets the cached key.
   dataKeys.evict(userId);
