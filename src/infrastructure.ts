@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createCaches } from './caches.js';
+import { createIdPool } from './db/ids.js';
 import type { Config } from './config.js';
 import { databaseOptions, openDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
@@ -189,6 +190,7 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
     sessions,
     users,
     caches,
+    journalIds: createIdPool(db, 'journal_entries'),
     /** After a commit, before the answer: what changed (docs/operations.md#caches). */
     changed: caches.changed,
     createAccount,

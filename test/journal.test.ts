@@ -97,6 +97,56 @@ const auditRows = (id: number) =>
     .orderBy(auditLog.id);
 
 describe('POST /journal/', () => {
+  it('writes an entry in four statements: begin, the insert, its audit, commit', async () => {
+    const user = await registerCandidate(t);
+    await createEntry(user); // the first write creates the owner's data key
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const before = t.c.database.statementCount();
+      await createEntry(user);
+      counts.push(t.c.database.statementCount() - before);
+    }
+    // One create in 64 also reserves the next block of ids. (PGlite's driver sends begin and commit
+    // without the statement logger: two there.)
+    expect(Math.min(...counts)).toBe(t.c.database.kind === 'pglite' ? 2 : 4);
+    const sameDay = nextDate();
+    await createEntry(user, { date: sameDay });
+    const again = await send('POST', '/api/journal/', user.access, {
+      date: sameDay,
+      mood: 'good',
+      energy_level: 5,
+      activities: 'again',
+    });
+    expect(again.statusCode).toBe(400);
+    expect(again.json()).toMatchObject({
+      errors: { date: ['You already have a journal entry for this date.'] },
+    });
+  });
+
+  it('of concurrent entries for one date exactly one is written; the others get the field error', async () => {
+    const user = await registerCandidate(t);
+    const date = nextDate();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        send('POST', '/api/journal/', user.access, {
+          date,
+          mood: 'good',
+          energy_level: 5,
+          activities: `try ${i}`,
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
+    for (const r of results.filter((x) => x.statusCode === 400)) {
+      expect(r.json()).toMatchObject({
+        errors: { date: ['You already have a journal entry for this date.'] },
+      });
+    }
+    const list = await send('GET', `/api/journal/?date_from=${date}&date_to=${date}`, user.access);
+    expect(list.json<{ count: number }>().count).toBe(1);
+  });
+
   it('creates an entry owned by the caller: keys in order, text trimmed and escaped, defaults', async () => {
     const date = nextDate();
     const res = await send('POST', '/api/journal/', alice.access, {

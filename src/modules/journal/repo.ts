@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gte, lte, ne, sql, type SQL } from 'drizzle-orm';
 import { onlyRow } from '../../db/errors.js';
-import type { DbOrTx } from '../../db/client.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
+import { insertForLiveSubject } from '../../db/live-insert.js';
 import { journalEntries } from '../../db/schema.js';
 import type { Mood } from './types.js';
 
@@ -74,10 +75,15 @@ export function createJournalRepo(db: DbOrTx) {
         .limit(1);
       return rows.length > 0;
     },
-    async insert(values: EntryInsert): Promise<EntryRow> {
-      const rows = await db.insert(journalEntries).values(values).returning();
-      const row = onlyRow(rows, 'insert');
-      return row;
+    /**
+     * Inserts the entry while its owner is live (locked by this very statement) and their date is
+     * free (the unique (user, date) index); undefined when either is not so.
+     */
+    async insertForLiveOwner(values: Required<EntryInsert>): Promise<EntryRow | undefined> {
+      return insertForLiveSubject(db as Tx, journalEntries, values.userId, values, [
+        journalEntries.userId,
+        journalEntries.date,
+      ]);
     },
     async update(id: number, values: Partial<EntryInsert>): Promise<EntryRow> {
       const rows = await db.update(journalEntries).set(values).where(eq(journalEntries.id, id)).returning();

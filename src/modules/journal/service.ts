@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { reserveId } from '../../db/ids.js';
+import type { IdPool } from '../../db/ids.js';
 import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
@@ -14,7 +14,7 @@ import {
   recordAudits,
   recordReads,
 } from '../audit/index.js';
-import { assertLiveSubject, type DataKeyStore } from '../keys/index.js';
+import { assertLiveSubject, type DataKeyStore, lockLiveSubject } from '../keys/index.js';
 import { entryOwnerScope, mayFilterByUser } from './policy.js';
 import { createJournalRepo, type EntryRow, type EntryScope } from './repo.js';
 import type { EntryInput, EntryListQuery, EntryPatch, EntryResponse, StatsResponse } from './types.js';
@@ -26,6 +26,8 @@ export interface JournalServiceDeps {
   dataKeys: DataKeyStore;
   fmt: (d: Date) => string;
   now: () => Date;
+  /** Row ids reserved ahead (a create binds its ciphertext to its id without asking for it). */
+  journalIds: IdPool;
   /** After a commit, before the answer: what changed (docs/operations.md#caches). */
   changed: OnDataChange;
 }
@@ -180,14 +182,13 @@ export function createJournalService(deps: JournalServiceDeps) {
 
     /** The caller becomes the owner; their data key encrypts the entry. */
     async create(actor: Actor, meta: RequestMeta, input: EntryInput): Promise<EntryResponse> {
+      const ownerId = actor.userId;
+      // Four statements when the owner's key is cached (docs/operations.md#statements-per-request):
+      // begin, the insert (which locks the owner live and finds a taken date), the audit, commit.
+      const id = await deps.journalIds.next();
       const entry = await db.transaction(async (tx) => {
         const repo = createJournalRepo(tx);
-        const ownerId = actor.userId;
-        // The unique index (journal_entries_user_date_uq) is the backstop for concurrent requests;
-        // the error plugin maps its violation to the same field error.
-        if (await repo.dateTaken(ownerId, input.date)) throw DUPLICATE_DATE();
-        const dek = await dataKeys.obtain(tx, ownerId);
-        const id = await reserveId(tx, 'journal_entries');
+        const dek = dataKeys.peek(ownerId) ?? (await dataKeys.obtain(tx, ownerId));
         const plain = {
           activities: input.activities,
           challenges: input.challenges ?? '',
@@ -197,7 +198,7 @@ export function createJournalService(deps: JournalServiceDeps) {
         };
         const at = now();
         const sealed = sealEntry(cipher, dek, id, plain);
-        const row = await repo.insert({
+        const row = await repo.insertForLiveOwner({
           id,
           userId: ownerId,
           date: input.date,
@@ -212,6 +213,11 @@ export function createJournalService(deps: JournalServiceDeps) {
           createdAt: at,
           updatedAt: at,
         });
+        if (!row) {
+          // Nothing inserted: the owner was erased meanwhile, or already has an entry that day.
+          if (!(await lockLiveSubject(tx, ownerId))) throw notFound();
+          throw DUPLICATE_DATE();
+        }
         const none: Plain = { date: null, mood: null, energy_level: null, barrier_count: null };
         await recordAudit(
           tx,

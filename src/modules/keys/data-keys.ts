@@ -143,6 +143,15 @@ export function createDataKeyStore(cipher: FieldCipher, kv: KeyValueStore, now: 
       return dek;
     },
     /**
+     * A cached key, without any statement, for a write whose insert locks the subject live itself
+     * (`insertForLiveSubject`): when that insert succeeds the subject was live and is locked, so the
+     * key is theirs (keys change only by erasure). Undefined when not cached: use `obtain`.
+     */
+    peek(userId: number): Buffer | undefined {
+      const hit = cache.get(userId);
+      return hit && hit.until > now() ? hit.dek : undefined;
+    },
+    /**
      * Inside an erasure's transaction, before it commits: every instance drops its cached keys at
      * its next lookup. A store failure is a 503 that rolls the erasure back.
      */
