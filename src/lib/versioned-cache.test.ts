@@ -59,7 +59,7 @@ describe('versioned cache', () => {
     const kv = createMemoryStore();
     const t = setup(kv);
     await t.read();
-    const get = kv.get;
+    const get = kv.get.bind(kv);
     kv.get = () => Promise.reject(new Error('down'));
     t.set('v2');
     expect(await t.read()).toBe('v2');
