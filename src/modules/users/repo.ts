@@ -5,7 +5,19 @@ import { userProfiles, users } from '../../db/schema.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type ProfileRow = typeof userProfiles.$inferSelect;
-export type UserWithProfile = UserRow & { profile: ProfileRow | null };
+/** The user columns the user object shows (docs/contract.md#users): never hashes or 2FA secrets. */
+const PRESENTED = {
+  id: users.id,
+  email: users.email,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  role: users.role,
+  hasCompletedIntake: users.hasCompletedIntake,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+};
+export type PresentedUser = Pick<UserRow, keyof typeof PRESENTED>;
+export type UserWithProfile = PresentedUser & { profile: ProfileRow | null };
 
 /** Queries on users and their profiles. Returns rows, never response objects. */
 export function createUserRepo(db: DbOrTx) {
@@ -24,7 +36,7 @@ export function createUserRepo(db: DbOrTx) {
     },
     async findWithProfile(id: number): Promise<UserWithProfile | undefined> {
       const rows = await db
-        .select({ user: users, profile: userProfiles })
+        .select({ user: PRESENTED, profile: userProfiles })
         .from(users)
         .leftJoin(userProfiles, eq(userProfiles.userId, users.id))
         .where(eq(users.id, id))
@@ -36,7 +48,7 @@ export function createUserRepo(db: DbOrTx) {
     async findManyWithProfiles(ids: number[]): Promise<UserWithProfile[]> {
       if (ids.length === 0) return [];
       const rows = await db
-        .select({ user: users, profile: userProfiles })
+        .select({ user: PRESENTED, profile: userProfiles })
         .from(users)
         .leftJoin(userProfiles, eq(userProfiles.userId, users.id))
         .where(inArray(users.id, ids));
