@@ -151,7 +151,7 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   const sessionState = createSessionStateCache({ db, kv });
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
   const users = createUserReader({ cipher, dataKeys, fmt });
-  const createAccount = createAccountCreator({ hasher, dataKeys, now });
+  const createAccount = createAccountCreator({ hasher, cipher, dataKeys, now });
   const mailer = createMailer(config, logger, metrics.email);
   const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: namespace });
   const lockout = createLockout(config, makeLimiter, {

@@ -80,7 +80,9 @@ export function createIntakeRepo(db: DbOrTx) {
     },
     async updateSubmission(
       id: number,
-      values: Partial<Pick<SubmissionRow, 'status' | 'reviewedBy' | 'reviewedAt' | 'reviewNotes'>>,
+      values: Partial<
+        Pick<SubmissionRow, 'status' | 'reviewedBy' | 'reviewedAt' | 'sealed' | 'responses' | 'reviewNotes'>
+      >,
     ): Promise<SubmissionRow> {
       const rows = await db
         .update(intakeSubmissions)

@@ -48,11 +48,21 @@ export function createUserRepo(db: DbOrTx) {
       const row = onlyRow(rows, 'insert');
       return row;
     },
-    async insertEmptyProfile(userId: number, at: Date): Promise<void> {
-      await db.insert(userProfiles).values({ userId, createdAt: at, updatedAt: at }).onConflictDoNothing();
+    /** A profile without values (its sealed empty record, when given), unless the user has one. */
+    async insertEmptyProfile(
+      userId: number,
+      at: Date,
+      sealed: Partial<typeof userProfiles.$inferInsert> = {},
+    ): Promise<void> {
+      await db
+        .insert(userProfiles)
+        .values({ ...sealed, userId, createdAt: at, updatedAt: at })
+        .onConflictDoNothing();
     },
-    async findProfile(userId: number): Promise<ProfileRow | undefined> {
-      const rows = await db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
+    /** The user's profile; `forUpdate` locks it for a read-merge-write in the caller's transaction. */
+    async findProfile(userId: number, opts: { forUpdate?: boolean } = {}): Promise<ProfileRow | undefined> {
+      const query = db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
+      const rows = opts.forUpdate ? await query.for('update') : await query;
       return rows[0];
     },
     /** Whether another user's profile holds this ID-number blind index. */
@@ -64,18 +74,17 @@ export function createUserRepo(db: DbOrTx) {
         .limit(1);
       return taken.length > 0;
     },
-    /** Writes these (sealed) columns, creating the profile when missing. */
-    async upsertProfile(
+    /** Writes these (sealed) columns of the user's existing profile. */
+    async updateProfile(
       userId: number,
-      at: Date,
       update: Partial<typeof userProfiles.$inferInsert>,
     ): Promise<ProfileRow> {
       const rows = await db
-        .insert(userProfiles)
-        .values({ userId, createdAt: at, ...update })
-        .onConflictDoUpdate({ target: userProfiles.userId, set: update })
+        .update(userProfiles)
+        .set(update)
+        .where(eq(userProfiles.userId, userId))
         .returning();
-      return onlyRow(rows, 'profile upsert');
+      return onlyRow(rows, 'profile update');
     },
     async update(id: number, values: Partial<typeof users.$inferInsert>): Promise<UserRow | undefined> {
       const rows = await db.update(users).set(values).where(eq(users.id, id)).returning();
