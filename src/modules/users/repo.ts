@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { userProfiles, users } from '../../db/schema.js';
@@ -64,6 +64,34 @@ export function createUserRepo(db: DbOrTx) {
       const query = db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
       const rows = opts.forUpdate ? await query.for('update') : await query;
       return rows[0];
+    },
+    /**
+     * Profiles still in the per-field format (keys:reencrypt, docs/privacy.md#one-envelope-per-row).
+     * A profile's record is keyed by its owner, so its "id" here is the user id.
+     */
+    async countUnsealedProfiles(): Promise<number> {
+      const rows = await db.select({ n: count() }).from(userProfiles).where(isNull(userProfiles.sealed));
+      return rows[0]?.n ?? 0;
+    },
+    async unsealedProfilesAfter(
+      afterUserId: number,
+      limit: number,
+    ): Promise<{ id: number; ownerId: number }[]> {
+      return db
+        .select({ id: userProfiles.userId, ownerId: userProfiles.userId })
+        .from(userProfiles)
+        .where(and(isNull(userProfiles.sealed), gt(userProfiles.userId, afterUserId)))
+        .orderBy(asc(userProfiles.userId))
+        .limit(limit);
+    },
+    /** The profiles of those users still unsealed, locked; rows a writer holds are skipped. */
+    async lockUnsealedProfiles(userIds: number[]): Promise<ProfileRow[]> {
+      return db
+        .select()
+        .from(userProfiles)
+        .where(and(inArray(userProfiles.userId, userIds), isNull(userProfiles.sealed)))
+        .orderBy(asc(userProfiles.userId))
+        .for('update', { skipLocked: true });
     },
     /** Whether another user's profile holds this ID-number blind index. */
     async idNumberTaken(index: string, userId: number): Promise<boolean> {
