@@ -111,8 +111,9 @@ export async function reencryptRecords(
     const pending = await table.countPending(deps.db);
     const report: TableReport = { table: table.table, pending, sealed: 0, skipped: [], left: pending };
     reports.push(report);
+    if (opts.dryRun) continue;
     progress(`${table.table}: ${String(pending)} rows in the per-field format`);
-    if (opts.dryRun || pending === 0) continue;
+    if (pending === 0) continue;
     await reencryptTable(deps, table, batchSize, report, progress);
     report.left = await table.countPending(deps.db);
   }
