@@ -155,7 +155,7 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   // Failures of the shared store are signalled by the store itself (outage monitor, metrics).
   const caches = createCaches({ kv, now: () => now().getTime() });
   const users = createUserReader({ cipher, dataKeys, fmt, cache: caches.users });
-  const createAccount = createAccountCreator({ hasher, dataKeys, now });
+  const createAccount = createAccountCreator({ hasher, cipher, dataKeys, now });
   const mailer = createMailer(config, logger, metrics.email);
   const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: namespace });
   const lockout = createLockout(config, makeLimiter, {

@@ -8,10 +8,10 @@ import {
   createSessionAdminService,
   createTwoFactorService,
 } from './modules/auth/index.js';
-import { createNoteService } from './modules/admin-notes/index.js';
+import { createNoteService, noteSealedTable } from './modules/admin-notes/index.js';
 import { createDashboardService } from './modules/dashboard/index.js';
-import { createIntakeService } from './modules/intake/index.js';
-import { createJournalService } from './modules/journal/index.js';
+import { createIntakeService, submissionSealedTable } from './modules/intake/index.js';
+import { createJournalService, journalSealedTable } from './modules/journal/index.js';
 import {
   cancelInactivitySchedule,
   createConsentService,
@@ -20,7 +20,12 @@ import {
   createPolicyService,
   createRetentionService,
 } from './modules/privacy/index.js';
-import { createAccountService, createProfileService, createUsersService } from './modules/users/index.js';
+import {
+  createAccountService,
+  createProfileService,
+  createUsersService,
+  profileSealedTable,
+} from './modules/users/index.js';
 
 /**
  * Every service of the application, built once from the infrastructure (part of the composition root,
@@ -108,6 +113,13 @@ export function createServices(infra: Infrastructure) {
     exports: createExportService(infra),
     deletions: createDeletionService(infra),
     retention: createRetentionService(infra),
+    // keys:reencrypt: every table with a sealed record, from its own module (docs/privacy.md#one-envelope-per-row).
+    sealedTables: [
+      profileSealedTable(cipher),
+      journalSealedTable(cipher),
+      noteSealedTable(cipher),
+      submissionSealedTable(cipher),
+    ],
   };
 }
 export type Services = ReturnType<typeof createServices>;

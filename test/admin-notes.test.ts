@@ -104,14 +104,14 @@ describe('POST admin-notes/', () => {
     expect(body.created_at).toBe(body.updated_at);
     expect(body.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+02:00$/);
 
-    // PRIVACY: title and content are ciphertext at rest.
+    // PRIVACY: title and content are one sealed record at rest; the per-field columns stay empty.
     const [row] = await t.c.db
-      .select({ title: adminNotes.title, content: adminNotes.content })
+      .select({ sealed: adminNotes.sealed, title: adminNotes.title, content: adminNotes.content })
       .from(adminNotes)
       .where(eq(adminNotes.id, body.id));
     if (!row) throw new Error('note not stored');
-    expect(row.title.startsWith('v1.')).toBe(true);
-    expect(row.content.startsWith('v1.')).toBe(true);
+    expect(row.sealed).toMatch(/^v2\./);
+    expect(row).toMatchObject({ title: null, content: null });
     expect(JSON.stringify(row)).not.toMatch(/screen|JAWS|braille/);
 
     const [audit] = await auditFor(body.id, 'create');

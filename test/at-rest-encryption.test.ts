@@ -187,16 +187,18 @@ describe('encryption at rest', () => {
       ]),
     );
     expect(dump.get('users')).toContain(alice.email);
-    for (const table of ['user_profiles', 'journal_entries', 'admin_notes', 'intake_submissions', 'users']) {
-      expect(dump.get(table), table).toMatch(/"v1\.[A-Za-z0-9_-]{20,}"/);
+    // One sealed record per row (v2) where a row has several sensitive fields; one value (v1) elsewhere.
+    for (const table of ['user_profiles', 'journal_entries', 'admin_notes', 'intake_submissions']) {
+      expect(dump.get(table), table).toMatch(/"sealed":"v2\.[A-Za-z0-9_-]{20,}"/);
     }
+    expect(dump.get('users')).toMatch(/"totp_secret":"v1\.[A-Za-z0-9_-]{20,}"/);
   });
 
-  it('a ciphertext copied to another row or column is refused, never shown as the wrong text', async () => {
+  it('a record copied to another row or owner is refused, never shown as the wrong text', async () => {
     const [first, second] = seeded.entryIds as [number, number];
-    // Same owner, same key: only the AAD (table, column, row id) tells the rows apart.
+    // Same owner, same key: only the AAD (table, row id, owner) tells the rows apart.
     await t.c.db.execute(
-      sql`update journal_entries set activities = (select activities from journal_entries where id = ${first}) where id = ${second}`,
+      sql`update journal_entries set sealed = (select sealed from journal_entries where id = ${first}) where id = ${second}`,
     );
     const read = await send('GET', `/api/journal/${second}/`, alice.access);
     const list = await send('GET', '/api/journal/', alice.access);
@@ -210,15 +212,15 @@ describe('encryption at rest', () => {
         error_id: expect.stringMatching(/^[0-9a-f]{8}$/),
       });
       expect(res.body).not.toContain('PIIMARK');
-      expect(res.body).not.toContain('v1.');
+      expect(res.body).not.toContain('v2.');
     }
     // The source row is untouched and still reads correctly.
     expect(await ok(await send('GET', `/api/journal/${first}/`, alice.access))).toMatchObject({
       activities: marker('activities1'),
     });
 
-    // Same row, another column: an admin note's title copied into its content.
-    await t.c.db.execute(sql`update admin_notes set content = title where id = ${seeded.noteId}`);
+    // Another owner: the note moved to someone else in the database without being sealed again.
+    await t.c.db.execute(sql`update admin_notes set candidate_id = ${admin.id} where id = ${seeded.noteId}`);
     const note = await send('GET', `/api/admin-notes/${seeded.noteId}/`, admin.access);
     expect(note.statusCode, note.body).toBe(500);
     expect(note.body).not.toContain('PIIMARK');

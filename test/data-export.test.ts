@@ -305,7 +305,7 @@ describe('GET popia/data-export/ (synchronous)', () => {
     // A damaged ciphertext makes the build fail.
     await t.c.db
       .update(journalEntries)
-      .set({ activities: 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })
+      .set({ sealed: 'v2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })
       .where(eq(journalEntries.userId, carol.id));
     const res = await call('GET', '/api/popia/data-export/', carol.access);
     expect(res.statusCode).toBe(500);
@@ -463,7 +463,7 @@ describe('export jobs (POST popia/data-export/)', () => {
     });
     await t.c.db
       .update(journalEntries)
-      .set({ activities: 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })
+      .set({ sealed: 'v2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })
       .where(eq(journalEntries.userId, erin.id));
     const [bobJob] = await t.c.db.insert(dataExportRequests).values({ userId: bob.id }).returning();
     const [erinJob] = await t.c.db.insert(dataExportRequests).values({ userId: erin.id }).returning();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { rawDump as dumpAll, rawRows } from './helpers/dump.js';
 import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fieldAad } from '../src/lib/crypto/field-cipher.js';
+import { journalRecord } from '../src/db/sealed-records.js';
 import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
 import { runDueDeletions } from '../src/modules/privacy/deletion/service.js';
 import { eraseUser } from '../src/modules/privacy/deletion/erasure.js';
@@ -363,7 +363,7 @@ describe('erasure (execute now)', () => {
   let x: TestUser;
   let requestId: number;
   let summary: Json;
-  let backup: { ciphertext: string; aad: string };
+  let backup: { ciphertext: string; ref: { rowKey: number; ownerId: number } };
   let authored: { noteId: number; about: TestUser };
   let proofBefore: { journal: number; profile: number };
 
@@ -426,12 +426,14 @@ describe('erasure (execute now)', () => {
     await t.c.db.execute(
       sql`insert into data_export_requests (user_id, status, document) values (${x.id}, 'completed', ${t.c.cipher.encrypt(dek!, marker('export'), 'data_export_requests.document.x')})`,
     );
-    // A ciphertext "in a backup": a copy of a journal column taken before the erasure.
-    const [entry] = await rows<{ id: string; activities: string }>(
-      sql`select id, activities from journal_entries where user_id = ${x.id} order by id limit 1`,
+    // A ciphertext "in a backup": a copy of a journal entry's record taken before the erasure.
+    const [entry] = await rows<{ id: string; sealed: string }>(
+      sql`select id, sealed from journal_entries where user_id = ${x.id} order by id limit 1`,
     );
-    backup = { ciphertext: entry!.activities, aad: fieldAad('journal_entries', 'activities', entry!.id) };
-    expect(t.c.cipher.decrypt(dek!, backup.ciphertext, backup.aad)).toBe(marker('activities1'));
+    backup = { ciphertext: entry!.sealed, ref: { rowKey: Number(entry!.id), ownerId: x.id } };
+    expect(journalRecord.open(t.c.cipher, dek!, backup.ref, backup.ciphertext).activities).toBe(
+      marker('activities1'),
+    );
 
     // X is also an author: promoted to admin, writes a note about someone else, back to candidate.
     const about = await registerCandidate(t);
@@ -520,7 +522,7 @@ describe('erasure (execute now)', () => {
     expect(await rows(sql`select * from data_keys where user_id = ${x.id}`)).toEqual([]);
     t.c.dataKeys.evict(x.id);
     expect(await t.c.dataKeys.find(t.c.db, x.id)).toBeNull();
-    expect(backup.ciphertext).toMatch(/^v1\./);
+    expect(backup.ciphertext).toMatch(/^v2\./);
     for (const table of [
       'journal_entries',
       'user_profiles',

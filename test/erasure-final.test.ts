@@ -169,7 +169,7 @@ describe('one instance', () => {
       .where(eq(adminNotes.id, fine.json<{ id: number }>().id));
     await t.c.db
       .update(adminNotes)
-      .set({ title: row!.title, content: row!.content })
+      .set({ sealed: row!.sealed })
       .where(and(eq(adminNotes.id, brokenId)));
     const warnings: unknown[] = [];
     const warn = t.c.logger.warn.bind(t.c.logger);

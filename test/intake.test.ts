@@ -359,9 +359,14 @@ describe('intake submissions', () => {
     expect((await get('/api/intake/submissions/?status=needs_follow_up', admin)).json().count).toBe(1);
 
     const [row] = await t.c.db
-      .select({ responses: intakeSubmissions.responses, reviewNotes: intakeSubmissions.reviewNotes })
+      .select({
+        sealed: intakeSubmissions.sealed,
+        responses: intakeSubmissions.responses,
+        reviewNotes: intakeSubmissions.reviewNotes,
+      })
       .from(intakeSubmissions)
       .where(eq(intakeSubmissions.id, sub!.id));
+    expect(row).toMatchObject({ sealed: expect.stringMatching(/^v2\./), responses: null, reviewNotes: null });
     const raw = JSON.stringify(row);
     for (const plain of ['Call', 'back', 'ADHD', '+27821234567', VALID_ID, 'Main']) {
       expect(raw).not.toContain(plain);

@@ -205,12 +205,17 @@ describe('POST /journal/', () => {
       notes: 'Plaintext-marker notes',
     });
     const rows = await t.c.db
-      .select({ activities: journalEntries.activities, notes: journalEntries.notes })
+      .select({
+        sealed: journalEntries.sealed,
+        activities: journalEntries.activities,
+        notes: journalEntries.notes,
+      })
       .from(journalEntries)
       .where(eq(journalEntries.id, entry.id));
-    expect(rows[0]?.activities).toMatch(/^v1\./);
-    expect(rows[0]?.activities).not.toContain('Plaintext-marker');
-    expect(rows[0]?.notes).not.toContain('Plaintext-marker');
+    // One record for the five fields; the per-field columns (of rows written before records) are empty.
+    expect(rows[0]?.sealed).toMatch(/^v2\./);
+    expect(rows[0]?.sealed).not.toContain('Plaintext-marker');
+    expect(rows[0]).toMatchObject({ activities: null, notes: null });
   });
 
   it('reports every missing required field of an empty body at once', async () => {

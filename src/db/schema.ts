@@ -18,7 +18,9 @@ import {
 
 /**
  * The data model (docs/contract.md). Columns holding sensitive values are `text` ciphertext
- * written by lib/crypto/field-cipher.ts; they never hold plaintext.
+ * written by lib/crypto/field-cipher.ts; they never hold plaintext. A table with several sensitive
+ * fields keeps them in one record, `sealed` (db/sealed-records.ts, docs/privacy.md#one-envelope-per-row);
+ * its per-field columns hold rows written before records and are NULL once a row is re-sealed.
  * PostgreSQL 15 is the oldest supported server: use no feature newer than that.
  */
 
@@ -86,7 +88,9 @@ export const userProfiles = pgTable(
     userId: userRef('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    // PRIVACY: every data column is ciphertext (AES-256-GCM under the user's data key).
+    // PRIVACY: the 16 fields as one record under the user's data key (db/sealed-records.ts).
+    sealed: text('sealed'),
+    // Rows not yet re-sealed: one ciphertext per field (NULL once `sealed` is set).
     idNumber: text('id_number'),
     contactNumber: text('contact_number'),
     address: text('address'),
@@ -236,12 +240,14 @@ export const journalEntries = pgTable(
     date: date('date', { mode: 'string' }).notNull(),
     mood: moodEnum('mood').notNull(),
     energyLevel: smallint('energy_level').notNull(),
-    // PRIVACY: ciphertext under the owner's data key, bound to (table, column, row id).
-    activities: text('activities').notNull(),
-    challenges: text('challenges').notNull(),
-    achievements: text('achievements').notNull(),
-    notes: text('notes').notNull(),
-    barriersFaced: text('barriers_faced').notNull(),
+    // PRIVACY: the five text fields as one record under the owner's data key, bound to (table,
+    // row id, owner). Rows not yet re-sealed: one ciphertext per column (NULL once `sealed` is set).
+    sealed: text('sealed'),
+    activities: text('activities'),
+    challenges: text('challenges'),
+    achievements: text('achievements'),
+    notes: text('notes'),
+    barriersFaced: text('barriers_faced'),
     barrierCount: integer('barrier_count').notNull().default(0),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -272,9 +278,11 @@ export const adminNotes = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     adminId: userRef('admin_id').references(() => users.id, { onDelete: 'set null' }),
     category: noteCategoryEnum('category').notNull(),
-    // PRIVACY: ciphertext under the candidate's data key.
-    title: text('title').notNull(),
-    content: text('content').notNull(),
+    // PRIVACY: title and content as one record under the candidate's data key. Rows not yet
+    // re-sealed: one ciphertext per column (NULL once `sealed` is set).
+    sealed: text('sealed'),
+    title: text('title'),
+    content: text('content'),
     isImportant: boolean('is_important').notNull().default(false),
     // Not encrypted: tags must never carry health details (documented for admins).
     tags: jsonb('tags').$type<string[]>().notNull().default([]),
@@ -299,8 +307,11 @@ export const intakeSubmissions = pgTable(
     userId: userRef('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    // PRIVACY: the validated intake_data object as JSON text, encrypted with the user's key.
-    responses: text('responses').notNull(),
+    // PRIVACY: the answers (the validated intake_data object) and the review notes as one record
+    // under the user's key. Rows not yet re-sealed: `responses` (JSON text) and `review_notes` each
+    // their own ciphertext (NULL once `sealed` is set).
+    sealed: text('sealed'),
+    responses: text('responses'),
     status: intakeStatusEnum('status').notNull().default('submitted'),
     submittedAt: ts('submitted_at').notNull().defaultNow(),
     reviewedBy: userRef('reviewed_by').references(() => users.id, { onDelete: 'set null' }),

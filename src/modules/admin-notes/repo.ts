@@ -1,4 +1,4 @@
-import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { adminNotes, users } from '../../db/schema.js';
@@ -69,6 +69,28 @@ export function createNoteRepo(db: DbOrTx) {
     },
     async remove(id: number): Promise<void> {
       await db.delete(adminNotes).where(eq(adminNotes.id, id));
+    },
+    /** Notes still in the per-field format (keys:reencrypt, docs/privacy.md#one-envelope-per-row). */
+    async countUnsealed(): Promise<number> {
+      const rows = await db.select({ n: count() }).from(adminNotes).where(isNull(adminNotes.sealed));
+      return rows[0]?.n ?? 0;
+    },
+    async unsealedAfter(afterId: number, limit: number): Promise<{ id: number; ownerId: number }[]> {
+      return db
+        .select({ id: adminNotes.id, ownerId: adminNotes.candidateId })
+        .from(adminNotes)
+        .where(and(isNull(adminNotes.sealed), gt(adminNotes.id, afterId)))
+        .orderBy(asc(adminNotes.id))
+        .limit(limit);
+    },
+    /** Those of `ids` still unsealed, locked; rows a writer holds are skipped. */
+    async lockUnsealed(ids: number[]): Promise<NoteRow[]> {
+      return db
+        .select()
+        .from(adminNotes)
+        .where(and(inArray(adminNotes.id, ids), isNull(adminNotes.sealed)))
+        .orderBy(asc(adminNotes.id))
+        .for('update', { skipLocked: true });
     },
     /** The role of a user, or undefined when there is no such user (to check a note's `candidate`). */
     async userRole(id: number): Promise<(typeof users.$inferSelect)['role'] | undefined> {

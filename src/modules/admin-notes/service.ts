@@ -4,7 +4,8 @@ import { assertLiveSubject, type DataKeyStore } from '../keys/index.js';
 import { reserveId } from '../../db/ids.js';
 import type { OnDataChange } from '../../lib/changes.js';
 import type { Actor, RequestMeta } from '../../lib/actor.js';
-import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
+import { openNoteRow, sealNoteColumns } from '../../db/sealed-records.js';
 import type { Log } from '../../lib/log.js';
 import { type FieldErrors, notFound, validationError } from '../../lib/errors.js';
 import { type Page, paginate, type PageLink } from '../../lib/paging.js';
@@ -33,10 +34,6 @@ import {
   pkMissingMessage,
 } from './input.js';
 import type { NoteResponse } from './types.js';
-
-type SealedField = 'title' | 'content';
-// PRIVACY: each value is bound to (table, column, row id), so a ciphertext copied elsewhere fails.
-const aad = (field: SealedField, rowId: number) => fieldAad('admin_notes', field, rowId);
 
 /** Non-sensitive fields whose old and new values the audit log may hold (never title/content). */
 const AUDITED_VALUES = ['category', 'is_important', 'tags', 'candidate'] as const;
@@ -119,11 +116,9 @@ export function createNoteService(c: NoteServiceDeps) {
   function present(row: NoteRow, dek: Buffer | undefined): NoteResponse {
     // A note's candidate always has a data key (their notes are removed with it on erasure).
     if (!dek) throw new Error(`no data key for the candidate of admin note ${String(row.id)}`);
-    return shape(
-      row,
-      cipher.decrypt(dek, row.title, aad('title', row.id)),
-      cipher.decrypt(dek, row.content, aad('content', row.id)),
-    );
+    // PRIVACY: one record bound to the note and its candidate (docs/privacy.md#one-envelope-per-row).
+    const plain = openNoteRow(cipher, dek, row);
+    return shape(row, plain.title, plain.content);
   }
 
   /**
@@ -261,13 +256,13 @@ export function createNoteService(c: NoteServiceDeps) {
         const dek = await dataKeys.obtain(tx, input.candidate);
         const id = await reserveId(tx, 'admin_notes');
         const now = c.now();
+        const plain = { title: input.title, content: input.content };
         const row = await createNoteRepo(tx).insert({
           id,
           candidateId: input.candidate,
           adminId: actor.userId,
           category: input.category,
-          title: cipher.encrypt(dek, input.title, aad('title', id)),
-          content: cipher.encrypt(dek, input.content, aad('content', id)),
+          ...sealNoteColumns(cipher, dek, { id, candidateId: input.candidate }, plain),
           isImportant: input.is_important ?? false,
           tags: input.tags ?? [],
           createdAt: now,
@@ -285,7 +280,7 @@ export function createNoteService(c: NoteServiceDeps) {
             changes: diffPlain(auditedValues(null), auditedValues(row), AUDITED_VALUES),
           },
         );
-        return present(row, dek);
+        return shape(row, plain.title, plain.content);
       });
       await noteChanged(note.candidate);
       return note;
@@ -311,17 +306,18 @@ export function createNoteService(c: NoteServiceDeps) {
         const candidateId = input.candidate ?? before.candidateId;
         const moved = candidateId !== before.candidateId;
         const dek = moved ? await dataKeys.obtain(tx, candidateId) : oldDek;
-        // A note moved to another candidate is re-sealed under that candidate's key.
-        const plain = (field: SealedField): string | undefined =>
-          input[field] ?? (moved ? cipher.decrypt(oldDek, before[field], aad(field, id)) : undefined);
-        const title = plain('title');
-        const content = plain('content');
+        // One record per note, bound to its candidate: the locked row's record is opened when a field
+        // is kept, merged, and sealed again under the (new) candidate's key as that candidate's.
+        const current =
+          input.title !== undefined && input.content !== undefined
+            ? { title: input.title, content: input.content }
+            : openNoteRow(cipher, oldDek, before);
+        const plain = { title: input.title ?? current.title, content: input.content ?? current.content };
 
         const after = await createNoteRepo(tx).update(id, {
           ...(moved ? { candidateId } : {}),
           ...(input.category !== undefined ? { category: input.category } : {}),
-          ...(title !== undefined ? { title: cipher.encrypt(dek, title, aad('title', id)) } : {}),
-          ...(content !== undefined ? { content: cipher.encrypt(dek, content, aad('content', id)) } : {}),
+          ...sealNoteColumns(cipher, dek, { id, candidateId }, plain),
           ...(input.is_important !== undefined ? { isImportant: input.is_important } : {}),
           ...(input.tags !== undefined ? { tags: input.tags } : {}),
           updatedAt: c.now(),
@@ -338,7 +334,7 @@ export function createNoteService(c: NoteServiceDeps) {
             changes: diffPlain(auditedValues(before), auditedValues(after), AUDITED_VALUES),
           },
         ]);
-        return present(after, dek);
+        return shape(after, plain.title, plain.content);
       });
       await noteChanged(note.candidate, previousCandidate ?? note.candidate);
       return note;

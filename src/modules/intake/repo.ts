@@ -1,4 +1,4 @@
-import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, type SQL } from 'drizzle-orm';
 import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { intakeSubmissions, userProfiles, users } from '../../db/schema.js';
@@ -78,9 +78,36 @@ export function createIntakeRepo(db: DbOrTx) {
       const rows = forUpdate ? await query.for('update') : await query;
       return rows[0];
     },
+    /** Submissions still in the per-field format (keys:reencrypt, docs/privacy.md#one-envelope-per-row). */
+    async countUnsealed(): Promise<number> {
+      const rows = await db
+        .select({ n: count() })
+        .from(intakeSubmissions)
+        .where(isNull(intakeSubmissions.sealed));
+      return rows[0]?.n ?? 0;
+    },
+    async unsealedAfter(afterId: number, limit: number): Promise<{ id: number; ownerId: number }[]> {
+      return db
+        .select({ id: intakeSubmissions.id, ownerId: intakeSubmissions.userId })
+        .from(intakeSubmissions)
+        .where(and(isNull(intakeSubmissions.sealed), gt(intakeSubmissions.id, afterId)))
+        .orderBy(asc(intakeSubmissions.id))
+        .limit(limit);
+    },
+    /** Those of `ids` still unsealed, locked; rows a writer holds are skipped. */
+    async lockUnsealed(ids: number[]): Promise<SubmissionRow[]> {
+      return db
+        .select()
+        .from(intakeSubmissions)
+        .where(and(inArray(intakeSubmissions.id, ids), isNull(intakeSubmissions.sealed)))
+        .orderBy(asc(intakeSubmissions.id))
+        .for('update', { skipLocked: true });
+    },
     async updateSubmission(
       id: number,
-      values: Partial<Pick<SubmissionRow, 'status' | 'reviewedBy' | 'reviewedAt' | 'reviewNotes'>>,
+      values: Partial<
+        Pick<SubmissionRow, 'status' | 'reviewedBy' | 'reviewedAt' | 'sealed' | 'responses' | 'reviewNotes'>
+      >,
     ): Promise<SubmissionRow> {
       const rows = await db
         .update(intakeSubmissions)

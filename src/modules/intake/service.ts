@@ -3,7 +3,8 @@ import type { Db } from '../../db/client.js';
 import { reserveId } from '../../db/ids.js';
 import type { OnDataChange } from '../../lib/changes.js';
 import { isStaff, type Actor, type RequestMeta } from '../../lib/actor.js';
-import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
+import { openSubmissionRow, sealSubmissionColumns, type SubmissionPlain } from '../../db/sealed-records.js';
 import { ApiError, forbidden, notFound, validationError, type FieldErrors } from '../../lib/errors.js';
 import { paginate, type PageLink } from '../../lib/paging.js';
 import {
@@ -48,7 +49,8 @@ export interface IntakeServiceDeps {
 }
 
 export function createIntakeService(c: IntakeServiceDeps) {
-  const aad = (column: 'responses' | 'review_notes', id: number) => fieldAad(SUBMISSION_TABLE, column, id);
+  /** PRIVACY: the answers and review notes are one record bound to the submission and its owner. */
+  const open = (row: SubmissionRow, dek: Buffer): SubmissionPlain => openSubmissionRow(c.cipher, dek, row);
 
   const summary = (row: SubmissionRow) => ({
     id: row.id,
@@ -59,24 +61,20 @@ export function createIntakeService(c: IntakeServiceDeps) {
   });
 
   /** The item of the list and detail; without the owner's key (erased) the answers read as empty. */
-  const item = (row: SubmissionRow, dek: Buffer | null | undefined): SubmissionItem => ({
-    id: row.id,
-    user: row.userId,
-    status: row.status,
-    submitted_at: c.fmt(row.submittedAt),
-    reviewed_by: row.reviewedBy,
-    reviewed_at: row.reviewedAt ? c.fmt(row.reviewedAt) : null,
-    review_notes:
-      row.reviewNotes === null || !dek
-        ? null
-        : c.cipher.decrypt(dek, row.reviewNotes, aad('review_notes', row.id)),
-    responses: dek
-      ? (JSON.parse(c.cipher.decrypt(dek, row.responses, aad('responses', row.id))) as Record<
-          string,
-          string | null
-        >)
-      : {},
-  });
+  const item = (row: SubmissionRow, dek: Buffer | null | undefined, known?: SubmissionPlain) => {
+    const plain = known ?? (dek ? open(row, dek) : { responses: {}, review_notes: null });
+    const out: SubmissionItem = {
+      id: row.id,
+      user: row.userId,
+      status: row.status,
+      submitted_at: c.fmt(row.submittedAt),
+      reviewed_by: row.reviewedBy,
+      reviewed_at: row.reviewedAt ? c.fmt(row.reviewedAt) : null,
+      review_notes: plain.review_notes,
+      responses: plain.responses as Record<string, string | null>,
+    };
+    return out;
+  };
 
   /** `?user=` and `?status=` of the list; an empty value means no filter (as django-filter). */
   function listFilters(query: Record<string, unknown>): Pick<SubmissionFilter, 'user' | 'status'> {
@@ -124,7 +122,12 @@ export function createIntakeService(c: IntakeServiceDeps) {
           const submission = await repo.insertSubmission({
             id,
             userId,
-            responses: c.cipher.encrypt(dek, JSON.stringify(values), aad('responses', id)),
+            ...sealSubmissionColumns(
+              c.cipher,
+              dek,
+              { id, userId },
+              { responses: values, review_notes: null },
+            ),
             status: 'submitted',
             submittedAt: at,
           });
@@ -225,21 +228,19 @@ export function createIntakeService(c: IntakeServiceDeps) {
         // PRIVACY: review notes are sealed with the candidate's key, like their answers.
         const dek = await c.dataKeys.obtain(tx, before.userId);
         const fields: string[] = [];
+        // The locked row's record (or its older per-field columns) is opened, merged, sealed again.
+        const record = open(before, dek);
+        if (input.review_notes !== undefined) record.review_notes = input.review_notes;
         const set: Parameters<typeof repo.updateSubmission>[1] = {
           reviewedBy: actor.userId,
           reviewedAt: c.now(),
+          ...sealSubmissionColumns(c.cipher, dek, before, record),
         };
         if (input.status !== undefined) {
           set.status = input.status;
           fields.push('status');
         }
-        if (input.review_notes !== undefined) {
-          set.reviewNotes =
-            input.review_notes === null
-              ? null
-              : c.cipher.encrypt(dek, input.review_notes, aad('review_notes', id));
-          fields.push('review_notes');
-        }
+        if (input.review_notes !== undefined) fields.push('review_notes');
         const after = await repo.updateSubmission(id, set);
         const plain = (r: SubmissionRow) => ({
           status: r.status,
@@ -258,7 +259,7 @@ export function createIntakeService(c: IntakeServiceDeps) {
             changes: diffPlain(plain(before), plain(after), ['status', 'reviewed_by', 'reviewed_at']),
           },
         ]);
-        return item(after, dek);
+        return item(after, dek, record);
       });
     },
   };

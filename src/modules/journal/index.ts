@@ -2,3 +2,4 @@
 export { journalRoutes } from './routes.js';
 export { createJournalService, type JournalService, type JournalServiceDeps } from './service.js';
 export { openEntry } from './serialize.js';
+export { journalSealedTable } from './reseal.js';

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import { insertForLiveSubject } from '../../db/live-insert.js';
@@ -92,6 +92,28 @@ export function createJournalRepo(db: DbOrTx) {
     },
     async remove(id: number): Promise<void> {
       await db.delete(journalEntries).where(eq(journalEntries.id, id));
+    },
+    /** Entries still in the per-field format (keys:reencrypt, docs/privacy.md#one-envelope-per-row). */
+    async countUnsealed(): Promise<number> {
+      const rows = await db.select({ n: count() }).from(journalEntries).where(isNull(journalEntries.sealed));
+      return rows[0]?.n ?? 0;
+    },
+    async unsealedAfter(afterId: number, limit: number): Promise<{ id: number; ownerId: number }[]> {
+      return db
+        .select({ id: journalEntries.id, ownerId: journalEntries.userId })
+        .from(journalEntries)
+        .where(and(isNull(journalEntries.sealed), gt(journalEntries.id, afterId)))
+        .orderBy(asc(journalEntries.id))
+        .limit(limit);
+    },
+    /** Those of `ids` still unsealed, locked; rows a writer holds are skipped. */
+    async lockUnsealed(ids: number[]): Promise<EntryRow[]> {
+      return db
+        .select()
+        .from(journalEntries)
+        .where(and(inArray(journalEntries.id, ids), isNull(journalEntries.sealed)))
+        .orderBy(asc(journalEntries.id))
+        .for('update', { skipLocked: true });
     },
     /** Count, latest date, barriers since `since` and mean energy in one aggregate query. */
     async stats(ownerId: number | undefined, since: string): Promise<EntryStatsRow> {

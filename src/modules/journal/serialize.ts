@@ -1,41 +1,39 @@
-import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
-import type { EntryInsert, EntryRow } from './repo.js';
+import { type JournalPlain, openJournalRow, sealJournalColumns } from '../../db/sealed-records.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
+import type { EntryRow } from './repo.js';
 import type { EntryResponse } from './types.js';
 
-/** The encrypted (E) columns: API name → row property. */
-export const SEALED_FIELDS = {
-  activities: 'activities',
-  challenges: 'challenges',
-  achievements: 'achievements',
-  notes: 'notes',
-  barriers_faced: 'barriersFaced',
-} as const satisfies Record<string, keyof EntryRow>;
-export type SealedField = keyof typeof SEALED_FIELDS;
-export const SEALED_FIELD_NAMES = Object.keys(SEALED_FIELDS) as SealedField[];
+/** The sensitive fields, sealed together as one record per entry (docs/privacy.md#one-envelope-per-row). */
+export const SEALED_FIELD_NAMES = [
+  'activities',
+  'challenges',
+  'achievements',
+  'notes',
+  'barriers_faced',
+] as const satisfies readonly (keyof JournalPlain)[];
+export type SealedField = (typeof SEALED_FIELD_NAMES)[number];
 
-// PRIVACY: each value is bound to (table, column, row id), so a ciphertext copied elsewhere fails.
-const aad = (field: SealedField, rowId: number) => fieldAad('journal_entries', field, rowId);
-
-/** Seals the given plaintext values under the owner's data key (absent keys are skipped). */
-export function sealEntry(
+/**
+ * The columns a write stores: the five fields as one record under the owner's data key, bound to the
+ * entry's id and owner, and the per-field columns of older rows cleared.
+ */
+export const sealEntry = (
   cipher: FieldCipher,
   dek: Buffer,
-  rowId: number,
-  values: Partial<Record<SealedField, string>>,
-): Partial<Pick<EntryInsert, (typeof SEALED_FIELDS)[SealedField]>> {
-  const out: Partial<Pick<EntryInsert, (typeof SEALED_FIELDS)[SealedField]>> = {};
-  for (const field of SEALED_FIELD_NAMES) {
-    const value = values[field];
-    if (value !== undefined) out[SEALED_FIELDS[field]] = cipher.encrypt(dek, value, aad(field, rowId));
-  }
-  return out;
-}
+  entry: { id: number; userId: number },
+  plain: JournalPlain,
+) => sealJournalColumns(cipher, dek, entry, plain);
 
-/** The plaintext of the sealed columns of a row. */
-export function openEntry(cipher: FieldCipher, dek: Buffer, row: EntryRow): Record<SealedField, string> {
-  const out = {} as Record<SealedField, string>;
+/** The plaintext of an entry's sensitive fields: one decryption (its record, or its older per-field columns). */
+export const openEntry = (cipher: FieldCipher, dek: Buffer, row: EntryRow): JournalPlain =>
+  openJournalRow(cipher, dek, row);
+
+/** The given fields over the current ones. */
+export function mergeEntry(current: JournalPlain, input: Partial<Record<SealedField, string>>): JournalPlain {
+  const out = { ...current };
   for (const field of SEALED_FIELD_NAMES) {
-    out[field] = cipher.decrypt(dek, row[SEALED_FIELDS[field]], aad(field, row.id));
+    const value = input[field];
+    if (value !== undefined) out[field] = value;
   }
   return out;
 }

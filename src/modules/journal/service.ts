@@ -18,7 +18,7 @@ import { assertLiveSubject, type DataKeyStore, lockLiveSubject } from '../keys/i
 import { entryOwnerScope, mayFilterByUser } from './policy.js';
 import { createJournalRepo, type EntryRow, type EntryScope } from './repo.js';
 import type { EntryInput, EntryListQuery, EntryPatch, EntryResponse, StatsResponse } from './types.js';
-import { entryResponse, openEntry, SEALED_FIELD_NAMES, sealEntry } from './serialize.js';
+import { entryResponse, mergeEntry, openEntry, SEALED_FIELD_NAMES, sealEntry } from './serialize.js';
 
 export interface JournalServiceDeps {
   db: Db;
@@ -54,6 +54,9 @@ const readItem = (row: Pick<EntryRow, 'id' | 'userId'>): ReadItem => ({
   resourceId: row.id,
   fields: SEALED_FIELD_NAMES,
 });
+
+/** The base of a write that gives every sealed field (nothing of the old record is kept). */
+const BLANK = { activities: '', challenges: '', achievements: '', notes: '', barriers_faced: '' };
 
 /** Recent barriers count entries dated on or after UTC today minus this many days. */
 const RECENT_DAYS = 7;
@@ -116,14 +119,17 @@ export function createJournalService(deps: JournalServiceDeps) {
         if (await repo.dateTaken(before.userId, input.date, id)) throw DUPLICATE_DATE();
       }
       const fields = WRITABLE.filter((f) => input[f] !== undefined);
-      const sealedGiven = SEALED_FIELD_NAMES.some((f) => input[f] !== undefined);
       const dek = await dataKeys.obtain(tx, before.userId);
+      // One record per entry (docs/privacy.md#one-envelope-per-row): the locked row's record (or its
+      // older per-field columns) is opened when a field is kept, merged and sealed again.
+      const keeps = SEALED_FIELD_NAMES.some((f) => input[f] === undefined);
+      const plain = mergeEntry(keeps ? openEntry(cipher, dek, before) : BLANK, input);
       const after = await repo.update(id, {
         ...(input.date !== undefined && { date: input.date }),
         ...(input.mood !== undefined && { mood: input.mood }),
         ...(input.energy_level !== undefined && { energyLevel: input.energy_level }),
         ...(input.barrier_count !== undefined && { barrierCount: input.barrier_count }),
-        ...(sealedGiven ? sealEntry(cipher, dek, id, input) : {}),
+        ...sealEntry(cipher, dek, before, plain),
         updatedAt: now(),
       });
       // The response shows the whole entry: staff editing someone else's also read it.
@@ -138,7 +144,7 @@ export function createJournalService(deps: JournalServiceDeps) {
           changes: diffPlain(plainOf(before), plainOf(after), PLAIN_FIELDS),
         },
       ]);
-      return entryResponse(after, openEntry(cipher, dek, after), fmt);
+      return entryResponse(after, plain, fmt);
     });
     return journalChanged(entry);
   }
@@ -197,7 +203,6 @@ export function createJournalService(deps: JournalServiceDeps) {
           barriers_faced: input.barriers_faced ?? '',
         };
         const at = now();
-        const sealed = sealEntry(cipher, dek, id, plain);
         const row = await repo.insertForLiveOwner({
           id,
           userId: ownerId,
@@ -205,11 +210,7 @@ export function createJournalService(deps: JournalServiceDeps) {
           mood: input.mood,
           energyLevel: input.energy_level,
           barrierCount: input.barrier_count ?? 0,
-          activities: sealed.activities ?? '',
-          challenges: sealed.challenges ?? '',
-          achievements: sealed.achievements ?? '',
-          notes: sealed.notes ?? '',
-          barriersFaced: sealed.barriersFaced ?? '',
+          ...sealEntry(cipher, dek, { id, userId: ownerId }, plain),
           createdAt: at,
           updatedAt: at,
         });

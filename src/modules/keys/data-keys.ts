@@ -43,6 +43,26 @@ export async function lockLiveSubject(tx: Tx, userId: number): Promise<boolean> 
   return rows.length > 0;
 }
 
+/**
+ * For batch work that must not wait on anyone (keys:reencrypt): locks these users' rows `FOR KEY
+ * SHARE`, skipping those locked by an erasure or another exclusive lock, and says which are live and
+ * which erased. Ids in neither set are locked elsewhere (or gone): try them again later.
+ */
+export async function lockSubjectsSkipLocked(
+  tx: Tx,
+  userIds: readonly number[],
+): Promise<{ live: Set<number>; erased: Set<number> }> {
+  const out = { live: new Set<number>(), erased: new Set<number>() };
+  if (userIds.length === 0) return out;
+  const rows = await tx
+    .select({ id: users.id, anonymizedAt: users.anonymizedAt })
+    .from(users)
+    .where(inArray(users.id, [...userIds]))
+    .for('key share', { skipLocked: true });
+  for (const row of rows) (row.anonymizedAt === null ? out.live : out.erased).add(row.id);
+  return out;
+}
+
 /** As `lockLiveSubject`, answering 404 when the subject is gone. */
 export async function assertLiveSubject(tx: Tx, userId: number): Promise<void> {
   if (!(await lockLiveSubject(tx, userId))) throw notFound();

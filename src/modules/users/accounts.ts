@@ -1,7 +1,9 @@
 import type { Tx } from '../../db/client.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import { escapeText } from '../../lib/escape.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
 import type { DataKeyStore } from '../keys/index.js';
+import { emptyProfile, sealProfile } from './profile-codec.js';
 import { createUserRepo, type UserRow } from './repo.js';
 
 export interface NewAccount {
@@ -15,6 +17,7 @@ export interface NewAccount {
 
 export interface AccountCreatorDeps {
   hasher: PasswordHasher;
+  cipher: FieldCipher;
   dataKeys: DataKeyStore;
   now: () => Date;
 }
@@ -23,7 +26,7 @@ export interface AccountCreatorDeps {
  * Creates a user with an empty profile and a data key inside the caller's transaction: registration,
  * staff-created accounts and the bootstrap superuser all make accounts this way. Names are escaped here.
  */
-export function createAccountCreator({ hasher, dataKeys, now }: AccountCreatorDeps) {
+export function createAccountCreator({ hasher, cipher, dataKeys, now }: AccountCreatorDeps) {
   return async (tx: Tx, input: NewAccount): Promise<UserRow> => {
     const at = now();
     const repo = createUserRepo(tx);
@@ -39,8 +42,9 @@ export function createAccountCreator({ hasher, dataKeys, now }: AccountCreatorDe
       updatedAt: at,
       passwordLastChanged: at,
     });
-    await repo.insertEmptyProfile(user.id, at);
-    await dataKeys.obtain(tx, user.id);
+    const dek = await dataKeys.obtain(tx, user.id);
+    // The empty profile is a record too (docs/privacy.md#one-envelope-per-row).
+    await repo.insertEmptyProfile(user.id, at, sealProfile(cipher, dek, user.id, emptyProfile()));
     return user;
   };
 }

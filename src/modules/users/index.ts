@@ -17,6 +17,7 @@ export { MEDICAL_FIELDS, ProfileInput, type ProfileInputValues } from './profile
 export { createProfileService, type ProfileService, type ProfileServiceDeps } from './profile-service.js';
 export { writeProfile } from './profile-writer.js';
 export { profileReadItem, userReadItem } from './read-audit.js';
+export { profileSealedTable } from './reseal.js';
 export { createUserReader, type UserReader } from './reader.js';
 export {
   createUserRepo,

@@ -1,40 +1,45 @@
-import { PROFILE_FIELDS, type ProfileField, userProfiles } from '../../db/schema.js';
-import { fieldAad, type FieldCipher } from '../../lib/crypto/field-cipher.js';
+import {
+  openProfileRow,
+  type ProfilePlain,
+  profileRecord,
+  sealProfileColumns,
+} from '../../db/sealed-records.js';
+import type { ProfileField, userProfiles } from '../../db/schema.js';
+import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 
-/** Maps API field names (snake_case) to the profile table's columns and back, sealing each value. */
+/**
+ * The profile's 16 fields are one record under the owner's data key, bound to the owner
+ * (docs/privacy.md#one-envelope-per-row): one decryption per profile read, one encryption per write.
+ */
 type ProfileRow = typeof userProfiles.$inferSelect;
-type ProfileColumn = Exclude<keyof ProfileRow, 'id' | 'userId' | 'idNumberIndex' | 'createdAt' | 'updatedAt'>;
-
-const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-export const PROFILE_COLUMN: Record<ProfileField, ProfileColumn> = Object.fromEntries(
-  PROFILE_FIELDS.map((f) => [f, camel(f) as ProfileColumn]),
-) as Record<ProfileField, ProfileColumn>;
-
-// PRIVACY: the ciphertext is bound to the profile's owner (the row's natural key: one profile per user).
-const aad = (field: ProfileField, userId: number) => fieldAad('user_profiles', field, userId);
 
 export type ProfileValues = Partial<Record<ProfileField, string | null>>;
 
-export function sealProfile(cipher: FieldCipher, dek: Buffer, userId: number, values: ProfileValues) {
-  const out: Partial<Record<ProfileColumn, string | null>> = {};
-  for (const field of PROFILE_FIELDS) {
+const EMPTY: ProfilePlain = Object.fromEntries(profileRecord.fields.map((f) => [f, null])) as ProfilePlain;
+
+/** The given values over the current ones (undefined keeps a field, null clears it). */
+export function mergeProfile(current: ProfilePlain, values: ProfileValues): ProfilePlain {
+  const out = { ...current };
+  for (const field of profileRecord.fields) {
     const value = values[field];
-    if (value === undefined) continue;
-    out[PROFILE_COLUMN[field]] = value === null ? null : cipher.encrypt(dek, value, aad(field, userId));
+    if (value !== undefined) out[field] = value;
   }
   return out;
 }
 
+/** The columns a write stores: the whole record sealed, the per-field columns of older rows cleared. */
+export const sealProfile = (cipher: FieldCipher, dek: Buffer, userId: number, plain: ProfilePlain) =>
+  sealProfileColumns(cipher, dek, userId, plain);
+
+/** The profile's values; all null without the owner's key (an erased person). */
 export function openProfile(
   cipher: FieldCipher,
   dek: Buffer | undefined,
   row: ProfileRow,
 ): Record<ProfileField, string | null> {
-  const out = {} as Record<ProfileField, string | null>;
-  for (const field of PROFILE_FIELDS) {
-    const sealed = row[PROFILE_COLUMN[field]];
-    if (sealed === null || dek === undefined) out[field] = null;
-    else out[field] = cipher.decrypt(dek, sealed, aad(field, row.userId));
-  }
-  return out;
+  if (dek === undefined) return { ...EMPTY };
+  return openProfileRow(cipher, dek, row);
 }
+
+/** A profile with no value yet (a new account's). */
+export const emptyProfile = (): ProfilePlain => ({ ...EMPTY });

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { userProfiles, users } from '../../db/schema.js';
@@ -60,12 +60,50 @@ export function createUserRepo(db: DbOrTx) {
       const row = onlyRow(rows, 'insert');
       return row;
     },
-    async insertEmptyProfile(userId: number, at: Date): Promise<void> {
-      await db.insert(userProfiles).values({ userId, createdAt: at, updatedAt: at }).onConflictDoNothing();
+    /** A profile without values (its sealed empty record, when given), unless the user has one. */
+    async insertEmptyProfile(
+      userId: number,
+      at: Date,
+      sealed: Partial<typeof userProfiles.$inferInsert> = {},
+    ): Promise<void> {
+      await db
+        .insert(userProfiles)
+        .values({ ...sealed, userId, createdAt: at, updatedAt: at })
+        .onConflictDoNothing();
     },
-    async findProfile(userId: number): Promise<ProfileRow | undefined> {
-      const rows = await db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
+    /** The user's profile; `forUpdate` locks it for a read-merge-write in the caller's transaction. */
+    async findProfile(userId: number, opts: { forUpdate?: boolean } = {}): Promise<ProfileRow | undefined> {
+      const query = db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).limit(1);
+      const rows = opts.forUpdate ? await query.for('update') : await query;
       return rows[0];
+    },
+    /**
+     * Profiles still in the per-field format (keys:reencrypt, docs/privacy.md#one-envelope-per-row).
+     * A profile's record is keyed by its owner, so its "id" here is the user id.
+     */
+    async countUnsealedProfiles(): Promise<number> {
+      const rows = await db.select({ n: count() }).from(userProfiles).where(isNull(userProfiles.sealed));
+      return rows[0]?.n ?? 0;
+    },
+    async unsealedProfilesAfter(
+      afterUserId: number,
+      limit: number,
+    ): Promise<{ id: number; ownerId: number }[]> {
+      return db
+        .select({ id: userProfiles.userId, ownerId: userProfiles.userId })
+        .from(userProfiles)
+        .where(and(isNull(userProfiles.sealed), gt(userProfiles.userId, afterUserId)))
+        .orderBy(asc(userProfiles.userId))
+        .limit(limit);
+    },
+    /** The profiles of those users still unsealed, locked; rows a writer holds are skipped. */
+    async lockUnsealedProfiles(userIds: number[]): Promise<ProfileRow[]> {
+      return db
+        .select()
+        .from(userProfiles)
+        .where(and(inArray(userProfiles.userId, userIds), isNull(userProfiles.sealed)))
+        .orderBy(asc(userProfiles.userId))
+        .for('update', { skipLocked: true });
     },
     /** Whether another user's profile holds this ID-number blind index. */
     async idNumberTaken(index: string, userId: number): Promise<boolean> {
@@ -76,18 +114,17 @@ export function createUserRepo(db: DbOrTx) {
         .limit(1);
       return taken.length > 0;
     },
-    /** Writes these (sealed) columns, creating the profile when missing. */
-    async upsertProfile(
+    /** Writes these (sealed) columns of the user's existing profile. */
+    async updateProfile(
       userId: number,
-      at: Date,
       update: Partial<typeof userProfiles.$inferInsert>,
     ): Promise<ProfileRow> {
       const rows = await db
-        .insert(userProfiles)
-        .values({ userId, createdAt: at, ...update })
-        .onConflictDoUpdate({ target: userProfiles.userId, set: update })
+        .update(userProfiles)
+        .set(update)
+        .where(eq(userProfiles.userId, userId))
         .returning();
-      return onlyRow(rows, 'profile upsert');
+      return onlyRow(rows, 'profile update');
     },
     async update(id: number, values: Partial<typeof users.$inferInsert>): Promise<UserRow | undefined> {
       const rows = await db.update(users).set(values).where(eq(users.id, id)).returning();

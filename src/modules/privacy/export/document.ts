@@ -1,5 +1,6 @@
 import type { DbOrTx } from '../../../db/client.js';
-import { fieldAad, type FieldCipher } from '../../../lib/crypto/field-cipher.js';
+import { openNoteRow, openSubmissionRow } from '../../../db/sealed-records.js';
+import type { FieldCipher } from '../../../lib/crypto/field-cipher.js';
 import { formatUtcIso } from '../../../lib/time.js';
 import { openEntry } from '../../journal/index.js';
 import type { DataKeyStore } from '../../keys/index.js';
@@ -8,7 +9,8 @@ import { createExportDocumentRepo } from './document-repo.js';
 
 /**
  * The data export document (docs/privacy.md#data-export, POPIA right of access): everything stored
- * about ONE user, sensitive values decrypted with that user's data key. PRIVACY: every query is
+ * about ONE user, sensitive values decrypted with that user's data key (one record per row, or the
+ * per-field columns of rows not yet re-sealed: docs/privacy.md#one-envelope-per-row). PRIVACY: every query is
  * scoped to the user in SQL (document-repo.ts); of other people only the author's e-mail of a note
  * (or review) about the user appears, and of the audit trail only the actor's role (no actor id,
  * name or IP). Timestamps are UTC with a `+00:00` offset, as the original's export.
@@ -68,10 +70,6 @@ export async function buildExport({ cipher, dataKeys, now }: ExportDocumentDeps,
   const accessRows = await reads.accessLog(userId);
   const submissions = await reads.intakeSubmissions(userId);
 
-  const intakeAad = (column: 'responses' | 'review_notes', id: number) =>
-    fieldAad('intake_submissions', column, id);
-  const noteAad = (column: 'title' | 'content', id: number) => fieldAad('admin_notes', column, id);
-
   return {
     export_metadata: {
       exported_at: iso(now()),
@@ -114,15 +112,18 @@ export async function buildExport({ cipher, dataKeys, now }: ExportDocumentDeps,
         updated_at: iso(row.updatedAt),
       };
     }),
-    admin_notes: notes.map(({ note, authorEmail }) => ({
-      category: note.category,
-      title: cipher.decrypt(key(), note.title, noteAad('title', note.id)),
-      content: cipher.decrypt(key(), note.content, noteAad('content', note.id)),
-      is_important: note.isImportant,
-      created_by: authorEmail ?? null,
-      created_at: iso(note.createdAt),
-      updated_at: iso(note.updatedAt),
-    })),
+    admin_notes: notes.map(({ note, authorEmail }) => {
+      const plain = openNoteRow(cipher, key(), note);
+      return {
+        category: note.category,
+        title: plain.title,
+        content: plain.content,
+        is_important: note.isImportant,
+        created_by: authorEmail ?? null,
+        created_at: iso(note.createdAt),
+        updated_at: iso(note.updatedAt),
+      };
+    }),
     consents: consents.map(({ consent, version }) => ({
       consent_type: consent.consentType,
       granted: consent.granted,
@@ -166,20 +167,17 @@ export async function buildExport({ cipher, dataKeys, now }: ExportDocumentDeps,
       resource_type: row.resourceType,
       fields: row.fields ?? [],
     })),
-    intake_submissions: submissions.map(({ submission: row, reviewerEmail }) => ({
-      status: row.status,
-      submitted_at: iso(row.submittedAt),
-      responses: JSON.parse(cipher.decrypt(key(), row.responses, intakeAad('responses', row.id))) as Record<
-        string,
-        unknown
-      >,
-      reviewed_by: reviewerEmail ?? null,
-      reviewed_at: isoOrNull(row.reviewedAt),
-      review_notes:
-        row.reviewNotes === null
-          ? null
-          : cipher.decrypt(key(), row.reviewNotes, intakeAad('review_notes', row.id)),
-    })),
+    intake_submissions: submissions.map(({ submission: row, reviewerEmail }) => {
+      const plain = openSubmissionRow(cipher, key(), row);
+      return {
+        status: row.status,
+        submitted_at: iso(row.submittedAt),
+        responses: plain.responses,
+        reviewed_by: reviewerEmail ?? null,
+        reviewed_at: isoOrNull(row.reviewedAt),
+        review_notes: plain.review_notes,
+      };
+    }),
   };
 }
 export type ExportDocument = Awaited<ReturnType<typeof buildExport>>;
