@@ -385,6 +385,10 @@ describe('tampering is detected', () => {
   it('a forged checkpoint, and the tail of the chain removed', async () => {
     await sealAll();
     const head = (await chain()).at(-1)!;
+    const dropCheckpoint = (seq: number) =>
+      database.exec(`alter table audit_checkpoints disable trigger audit_checkpoints_append_only;
+        delete from audit_checkpoints where seq = ${String(seq)};
+        alter table audit_checkpoints enable trigger audit_checkpoints_append_only;`);
     await database.db.insert(auditCheckpoints).values({
       seq: head.seq! + 1,
       hash: head.hash!,
@@ -394,9 +398,19 @@ describe('tampering is detected', () => {
       mac: '0'.repeat(64),
     });
     expect((await brokenAt())?.problem).toContain('another chain key');
-    await database.exec(`alter table audit_checkpoints disable trigger audit_checkpoints_append_only;
-      delete from audit_checkpoints where seq = ${String(head.seq! + 1)};
-      alter table audit_checkpoints enable trigger audit_checkpoints_append_only;`);
+    await dropCheckpoint(head.seq! + 1);
+    expect((await verify()).ok).toBe(true);
+
+    // A checkpoint removed from the middle: the next one counts entries its predecessor does not explain.
+    const [middle] = await database.db
+      .select()
+      .from(auditCheckpoints)
+      .orderBy(asc(auditCheckpoints.seq))
+      .offset(1)
+      .limit(1);
+    await dropCheckpoint(middle!.seq);
+    expect((await brokenAt())?.problem).toContain('a checkpoint before it is missing');
+    await database.db.insert(auditCheckpoints).values(middle!);
     expect((await verify()).ok).toBe(true);
 
     // The last entry deleted (triggers off): the last checkpoint names a missing entry.

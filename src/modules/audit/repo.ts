@@ -3,7 +3,7 @@ import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.js';
 import { auditLog, users } from '../../db/schema.js';
 
-/** Queries on `audit_log` (docs/privacy.md#audit-log): inserts, reads, chain walk and purge. */
+/** Queries on `audit_log` (docs/privacy.md#audit-log): inserts, reads and purge (the chain: chain-repo.ts). */
 export type AuditRow = typeof auditLog.$inferSelect;
 export type AuditInsert = typeof auditLog.$inferInsert;
 
