@@ -163,6 +163,7 @@ const envSchema = z.object({
   FIELD_ENCRYPTION_KEYS: optStr,
   FIELD_ENCRYPTION_ACTIVE_KEY: optStr,
   BLIND_INDEX_KEY: optStr,
+  AUDIT_CHAIN_KEY: optStr,
   KEY_BACKUP_RETENTION_DAYS: int(35, 0, 3650),
   LEGACY_FIELD_ENCRYPTION_KEY: optStr,
   TIME_ZONE: str('Africa/Johannesburg'),
@@ -265,6 +266,8 @@ export interface Config {
     keys: Map<string, Buffer>;
     activeKeyId: string;
     blindIndexKey: Buffer;
+    /** The audit chain's HMAC key (docs/privacy.md#append-only-chain); unset: derived from the blind-index key. */
+    auditChainKey: Buffer | undefined;
     backupRetentionDays: number;
   };
   timeZone: string;
@@ -397,6 +400,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     problems.push(`FIELD_ENCRYPTION_ACTIVE_KEY: "${activeKeyId}" is not in FIELD_ENCRYPTION_KEYS`);
   const blindIndexKey = Buffer.from(e.BLIND_INDEX_KEY ?? '', 'base64');
   if (blindIndexKey.length < 32) problems.push('BLIND_INDEX_KEY: must be base64 of at least 32 bytes');
+  const auditChainKey =
+    e.AUDIT_CHAIN_KEY === undefined ? undefined : Buffer.from(e.AUDIT_CHAIN_KEY, 'base64');
+  if (auditChainKey !== undefined && auditChainKey.length < 32)
+    problems.push('AUDIT_CHAIN_KEY: must be base64 of at least 32 bytes');
 
   const corsDefault = isProduction
     ? 'https://pss-frontend-ebon.vercel.app'
@@ -465,7 +472,13 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       reuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
       idleTimeout: e.SESSION_IDLE_TIMEOUT,
     },
-    encryption: { keys, activeKeyId, blindIndexKey, backupRetentionDays: e.KEY_BACKUP_RETENTION_DAYS },
+    encryption: {
+      keys,
+      activeKeyId,
+      blindIndexKey,
+      auditChainKey,
+      backupRetentionDays: e.KEY_BACKUP_RETENTION_DAYS,
+    },
     timeZone: e.TIME_ZONE,
     allowedHosts: e.ALLOWED_HOSTS,
     corsOrigins,

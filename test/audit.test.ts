@@ -1,10 +1,11 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, users } from '../src/db/schema.js';
-import { auditCommands } from '../src/modules/audit/cli.js';
 import { addDays } from '../src/lib/time.js';
+import { chainKey } from '../src/modules/audit/chain-mac.js';
 import { recordAudit } from '../src/modules/audit/recorder.js';
 import { verifyAuditChain } from '../src/modules/audit/verify.js';
+import { runCli as runCliOn, sealUntil } from './helpers/audit.js';
 import {
   createTestApp,
   createUserWithSession,
@@ -321,6 +322,19 @@ describe('read audit of lists', () => {
 
 describe('GET popia/audit-log/ (superuser)', () => {
   it('returns full entries, newest first, with filters', async () => {
+    // A new entry is listed at once, before the sealer gives it a place in the chain.
+    await recordAudit(
+      t.c.db,
+      { actor: null, meta: null },
+      { action: 'not_sealed_yet', resourceType: 'user' },
+    );
+    const fresh = await call('/api/popia/audit-log/?page_size=1', su);
+    expect(fresh.json<Page<unknown>>().results[0]).toMatchObject({
+      action: 'not_sealed_yet',
+      seq: null,
+      hash: null,
+    });
+    await sealUntil(t.c);
     const res = await call(
       `/api/popia/audit-log/?actor=${admin.id}&action=read&resource_type=journal_entry`,
       su,
@@ -400,9 +414,12 @@ describe('append-only, hash-chained log', () => {
   });
 
   it('verifies a clean chain, in batches', async () => {
+    await sealUntil(t.c);
     const n = await auditCount();
-    expect(await verifyAuditChain(t.c.db)).toEqual({ ok: true, checked: n });
-    expect(await verifyAuditChain(t.c.db, 7)).toEqual({ ok: true, checked: n });
+    const key = chainKey(t.c.config.encryption);
+    const checkpoint = { seq: n, hash: expect.stringMatching(/^[0-9a-f]{64}$/) };
+    expect(await verifyAuditChain(t.c.db, key)).toEqual({ ok: true, checked: n, checkpoint });
+    expect(await verifyAuditChain(t.c.db, key, 7)).toEqual({ ok: true, checked: n, checkpoint });
   });
 
   it('reports the first tampered entry', async () => {
@@ -419,8 +436,9 @@ describe('append-only, hash-chained log', () => {
         alter table audit_log enable trigger audit_log_append_only;`);
     };
     await tamper('login_success');
+    const key = chainKey(t.c.config.encryption);
     try {
-      const result = await verifyAuditChain(t.c.db, 5);
+      const result = await verifyAuditChain(t.c.db, key, 5);
       expect(result.ok).toBe(false);
       expect(result.firstBroken).toEqual({
         seq: victim!.seq,
@@ -433,40 +451,34 @@ describe('append-only, hash-chained log', () => {
     } finally {
       await tamper('read');
     }
-    expect((await verifyAuditChain(t.c.db)).ok).toBe(true);
+    expect((await verifyAuditChain(t.c.db, key)).ok).toBe(true);
   });
 });
 
-async function runCli(name: string, args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await auditCommands[name]!.run(args, () => Promise.resolve(t.c));
-    return { code, text: lines.join('') };
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-}
+const runCli = (name: string, args: string[]) => runCliOn(t.c, name, args);
 
 describe('CLI audit:verify and audit:purge', () => {
-  it('audit:verify prints the number of entries of an intact chain', async () => {
+  it('audit:verify prints the number of entries of an intact chain and of unsealed ones', async () => {
+    await sealUntil(t.c);
     const n = await auditCount();
     const out = await runCli('audit:verify', []);
-    expect(out).toEqual({ code: 0, text: `audit chain intact: ${String(n)} entries\n` });
-    // The check itself is recorded (as system).
-    const [last] = await t.c.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-    expect(last).toMatchObject({ action: 'audit_verified', actorId: null, actorRole: 'system' });
+    expect(out).toEqual({
+      code: 0,
+      text: `audit chain intact: ${String(n)} entries, last checkpoint at seq ${String(n)}\nunsealed: 0 entries\n`,
+    });
+    // The check itself is recorded (as system), and enters the chain at the next seal.
+    const [last] = await t.c.db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+    expect(last).toMatchObject({
+      action: 'audit_verified',
+      actorId: null,
+      actorRole: 'system',
+      seq: null,
+      metadata: { checked: n, checkpoint_seq: n, unsealed: 0, oldest_unsealed_age_seconds: null },
+    });
   });
 
   it('refuses without --yes, changes nothing with --dry-run, then purges the old prefix', async () => {
+    await sealUntil(t.c);
     const total = await auditCount();
     const refused = await runCli('audit:purge', ['--retention-days', '30']);
     expect(refused.code).toBe(2);
@@ -482,6 +494,7 @@ describe('CLI audit:verify and audit:purge', () => {
     await insert(recent, 'recent_1');
     await insert(new Date(recent.getTime() - 40 * 86_400_000), 'old_after_recent');
     await insert(recent, 'recent_2');
+    await sealUntil(t.c);
     const old = total; // every earlier entry is now past the retention
 
     const dry = await runCli('audit:purge', ['--retention-days', '30', '--dry-run']);
@@ -492,6 +505,7 @@ describe('CLI audit:verify and audit:purge', () => {
     const done = await runCli('audit:purge', ['--retention-days', '30', '--yes']);
     expect(done.code).toBe(0);
     expect(done.text).toContain(`deleted ${String(old)} audit entries`);
+    await sealUntil(t.c);
     const left = await t.c.db.select().from(auditLog).orderBy(auditLog.seq);
     // Only the chain's prefix goes: an old entry after a recent one waits for a later purge.
     expect(left.map((r) => r.action)).toEqual(['recent_1', 'old_after_recent', 'recent_2', 'audit_purged']);
@@ -500,7 +514,25 @@ describe('CLI audit:verify and audit:purge', () => {
       actorRole: 'system',
       metadata: { retention_days: 30, deleted: old },
     });
-    expect(await verifyAuditChain(t.c.db)).toEqual({ ok: true, checked: 4 });
-    expect((await runCli('audit:verify', [])).text).toBe('audit chain intact: 4 entries\n');
+    expect(await verifyAuditChain(t.c.db, chainKey(t.c.config.encryption))).toMatchObject({
+      ok: true,
+      checked: 4,
+    });
+    expect((await runCli('audit:verify', [])).text).toBe(
+      `audit chain intact: 4 entries, last checkpoint at seq ${String(left[3]!.seq)}\nunsealed: 0 entries\n`,
+    );
+  });
+
+  it('an entry older than the retention but not sealed yet stays', async () => {
+    await sealUntil(t.c);
+    t.clock.advance(31 * 86_400);
+    await t.c.db
+      .insert(auditLog)
+      .values({ at: new Date(0), action: 'old_unsealed', resourceType: 'user', actorRole: 'system' });
+    await runCli('audit:purge', ['--retention-days', '30', '--yes']);
+    const [kept] = await t.c.db.select().from(auditLog).where(eq(auditLog.action, 'old_unsealed'));
+    expect(kept).toMatchObject({ seq: null });
+    await sealUntil(t.c);
+    expect((await verifyAuditChain(t.c.db, chainKey(t.c.config.encryption))).ok).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  customType,
   date,
   integer,
   smallint,
@@ -27,6 +28,8 @@ import {
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const id = () => bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity();
 const userRef = (name: string) => bigint(name, { mode: 'number' });
+/** A 64-bit transaction id (PostgreSQL 13+), read as its decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 export const roleEnum = pgEnum('user_role', ['candidate', 'admin', 'superuser']);
 export const deviceTypeEnum = pgEnum('device_type', ['mobile', 'tablet', 'pc', 'bot', 'unknown']);
@@ -214,10 +217,14 @@ export const auditLog = pgTable(
     outcome: varchar('outcome', { length: 16 }).notNull().default('success'),
     reason: varchar('reason', { length: 500 }),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
-    // Tamper evidence: position in the hash chain and the chain hashes (set by a trigger).
+    // Tamper evidence (docs/privacy.md#append-only-chain): the inserting transaction (set by a
+    // trigger), then, once sealed after commit, the position in the chain, the chain hashes and how
+    // `hash` was computed (1: SHA-256 in SQL, before the sealer; 2: HMAC-SHA-256 by the sealer).
+    xid: xid8('xid').default(sql`pg_current_xact_id()`),
     seq: bigint('seq', { mode: 'number' }),
     prevHash: varchar('prev_hash', { length: 64 }),
     hash: varchar('hash', { length: 64 }),
+    chainScheme: smallint('chain_scheme'),
   },
   (t) => [
     index('audit_log_subject_at_idx').on(t.subjectUserId, t.at),
@@ -225,7 +232,30 @@ export const auditLog = pgTable(
     index('audit_log_action_at_idx').on(t.action, t.at),
     uniqueIndex('audit_log_seq_uq').on(t.seq),
     index('audit_log_at_idx').on(t.at),
+    // What the sealer looks for: the entries not yet in the chain, in the order it chains them.
+    index('audit_log_unsealed_idx')
+      .on(t.xid.asc().nullsFirst(), t.id)
+      .where(sql`${t.seq} is null`),
   ],
+);
+
+/**
+ * Signed checkpoints of the audit chain (docs/privacy.md#append-only-chain): after each sealing
+ * batch, the head (`seq`, `hash`), when, how many entries the batch sealed, and an HMAC over them
+ * under the chain key (`key_id` names that key without revealing it). Append-only, like the log.
+ */
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    id: id(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    hash: varchar('hash', { length: 64 }).notNull(),
+    at: ts('at').notNull(),
+    sealed: integer('sealed').notNull(),
+    keyId: varchar('key_id', { length: 16 }).notNull(),
+    mac: varchar('mac', { length: 64 }).notNull(),
+  },
+  (t) => [uniqueIndex('audit_checkpoints_seq_uq').on(t.seq)],
 );
 
 export const moodEnum = pgEnum('mood', ['excellent', 'good', 'okay', 'difficult', 'very_difficult']);

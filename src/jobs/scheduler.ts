@@ -10,7 +10,8 @@ export interface ScheduledJob {
   name: string;
   /** How often to try, in milliseconds. */
   everyMs: number;
-  run: () => Promise<Record<string, number> | undefined>;
+  /** What the run did, logged with its "job finished" line (numbers, or short non-sensitive text). */
+  run: () => Promise<Record<string, number | string> | undefined>;
 }
 
 interface Logger {

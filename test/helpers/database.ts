@@ -6,8 +6,9 @@ import { runMigrations } from '../../src/db/migrate.js';
 /**
  * A fresh, migrated database for one test file: in-memory PGlite by default; with
  * TEST_DATABASE_URL, a new PostgreSQL database created for the file and dropped afterwards.
+ * `migrate: false` leaves it empty (a test that applies migrations itself).
  */
-export async function freshDatabase(): Promise<{
+export async function freshDatabase({ migrate = true }: { migrate?: boolean } = {}): Promise<{
   database: Database;
   url: string | undefined;
   drop: () => Promise<void>;
@@ -15,7 +16,7 @@ export async function freshDatabase(): Promise<{
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const database = await openDatabase({ dataDir: 'memory://' });
-    await runMigrations(database);
+    if (migrate) await runMigrations(database);
     return { database, url: undefined, drop: () => database.close() };
   }
   const name = `pss_test_${randomBytes(6).toString('hex')}`;
@@ -26,7 +27,7 @@ export async function freshDatabase(): Promise<{
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const database = await openDatabase({ url: url.toString(), poolMax: 5 });
-  await runMigrations(database);
+  if (migrate) await runMigrations(database);
   return {
     database,
     url: url.toString(),

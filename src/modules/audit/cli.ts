@@ -14,21 +14,51 @@ export interface AuditCliServices {
 
 /** CLI commands of this module (docs/operations.md#command-line); audited as `system`. */
 export const auditCommands: CliCommands<AuditCliServices> = {
-  'audit:verify': {
-    help: 'walk the audit log hash chain; exit 1 at the first broken link',
+  'audit:seal': {
+    help: 'seal every committed audit entry into the chain now (waits for a running sealer)',
     run: async (args, open) => {
       parseArgs({ args, options: {} });
       const { auditChain } = await open();
+      const result = await auditChain.seal({ wait: true });
+      const head = result.head ? `the chain ends at seq ${String(result.head.seq)}` : 'the chain is empty';
+      say(`sealed ${String(result.sealed)} audit entries; ${head}`);
+      return 0;
+    },
+  },
+
+  'audit:verify': {
+    help: '[--max-unsealed-age SECONDS]  verify the audit chain and its checkpoints, count unsealed entries; exit 1 when broken (or when the oldest unsealed entry is older)',
+    run: async (args, open) => {
+      const { values } = parseArgs({ args, options: { 'max-unsealed-age': { type: 'string' } } });
+      const rawAge = values['max-unsealed-age'];
+      if (rawAge !== undefined && !/^\d{1,9}$/.test(rawAge.trim())) {
+        return usage(`--max-unsealed-age must be a whole number of seconds, got "${rawAge}"`);
+      }
+      const { auditChain } = await open();
       const result = await auditChain.verify();
       if (result.ok) {
-        say(`audit chain intact: ${String(result.checked)} entries`);
-        return 0;
+        const checkpoint = result.checkpoint
+          ? `last checkpoint at seq ${String(result.checkpoint.seq)}`
+          : 'no checkpoint yet';
+        say(`audit chain intact: ${String(result.checked)} entries, ${checkpoint}`);
+      } else {
+        const broken = result.firstBroken;
+        const where = broken?.id == null ? '' : ` (id ${String(broken.id)})`;
+        say(
+          `audit chain BROKEN at seq ${String(broken?.seq ?? 'none')}${where}: ${broken?.problem ?? 'unknown'}`,
+        );
       }
-      const broken = result.firstBroken;
-      say(
-        `audit chain BROKEN at seq ${String(broken?.seq ?? 'none')} (id ${String(broken?.id)}): ${broken?.problem ?? 'unknown'}`,
-      );
-      return 1;
+      const { count, oldestAgeSeconds } = result.unsealed;
+      const oldest = oldestAgeSeconds === null ? '' : `, the oldest ${String(oldestAgeSeconds)} s old`;
+      say(`unsealed: ${String(count)} entries${oldest}`);
+      if (!result.ok) return 1;
+      if (rawAge !== undefined && oldestAgeSeconds !== null && oldestAgeSeconds > Number(rawAge)) {
+        process.stderr.write(
+          `the oldest unsealed entry is older than ${rawAge.trim()} s: is the audit.seal job running?\n`,
+        );
+        return 1;
+      }
+      return 0;
     },
   },
 

@@ -36,7 +36,8 @@ export const auditUnavailable = (cause: unknown) =>
 
 /**
  * Several events in ONE insert statement (a list's statement count must not grow with its page
- * size). Rows are chained in the given order. An insert that fails because the database is
+ * size). They go in unsealed, without any lock; the sealer chains them after commit, in the given
+ * order (docs/privacy.md#append-only-chain). An insert that fails because the database is
  * unreachable throws a 503 `service_unavailable` (docs/privacy.md#audit-entries: when the audit store
  * is down, requests touching sensitive data fail); any other failure is thrown as it is.
  */

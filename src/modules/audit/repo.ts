@@ -1,9 +1,9 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, min, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, lt, min, sql, type SQL } from 'drizzle-orm';
 import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.js';
 import { auditLog, users } from '../../db/schema.js';
 
-/** Queries on `audit_log` (docs/privacy.md#audit-log): inserts, reads, chain walk and purge. */
+/** Queries on `audit_log` (docs/privacy.md#audit-log): inserts, reads and purge (the chain: chain-repo.ts). */
 export type AuditRow = typeof auditLog.$inferSelect;
 export type AuditInsert = typeof auditLog.$inferInsert;
 
@@ -32,15 +32,6 @@ export interface AuditSearchFilter {
   dateFrom?: string;
   dateTo?: string;
   timeZone: string;
-}
-
-/** One row of the hash chain walk, with the database's verdict on its own hash. */
-export interface ChainRow {
-  id: number;
-  seq: number | null;
-  prevHash: string | null;
-  hash: string | null;
-  intact: boolean;
 }
 
 /** The owner's user row (an alias: the looked-up object may itself be a user). */
@@ -74,13 +65,11 @@ const searchWhere = (f: AuditSearchFilter): SQL | undefined =>
   );
 
 /**
- * The entries a purge may remove: older than `cutoff` and, when an entry inside the retention
- * exists, before it in the chain (only the chain's prefix goes).
+ * The entries a purge may remove: sealed before `keepFrom` (only the chain's prefix goes; unsealed
+ * entries never do) and older than `cutoff`.
  */
-function purgeable(cutoff: Date, firstKeptSeq: number | null): SQL {
-  const older = lt(auditLog.at, cutoff);
-  return firstKeptSeq === null ? older : sql`${older} and ${lt(auditLog.seq, firstKeptSeq)}`;
-}
+const purgeable = (cutoff: Date, keepFrom: number): SQL =>
+  and(lt(auditLog.seq, keepFrom), lt(auditLog.at, cutoff)) as SQL;
 
 export function createAuditRepo(db: DbOrTx) {
   const entries = (where: SQL | undefined, limit: number, offset: number): Promise<AuditRow[]> =>
@@ -95,7 +84,7 @@ export function createAuditRepo(db: DbOrTx) {
     (await db.select({ n: count() }).from(auditLog).where(where))[0]?.n ?? 0;
 
   return {
-    /** Several entries in ONE statement; the chain trigger orders them as given. */
+    /** Several entries in ONE statement, unsealed; the sealer chains them in the order given (ids). */
     async insert(rows: AuditInsert[]): Promise<void> {
       await db.insert(auditLog).values(rows);
     },
@@ -135,32 +124,7 @@ export function createAuditRepo(db: DbOrTx) {
       return new Map(rows.map((u) => [u.id, `${u.firstName} ${u.lastName}`.trim()]));
     },
 
-    /** An entry added with the chain trigger disabled (it has no place in the chain), if any. */
-    async firstOutsideChain(): Promise<{ id: number } | undefined> {
-      const [outside] = await db
-        .select({ id: auditLog.id })
-        .from(auditLog)
-        .where(isNull(auditLog.seq))
-        .limit(1);
-      return outside;
-    },
-    /** The next `limit` chain entries after `afterSeq` (from the start when null), in `seq` order. */
-    async chainBatch(afterSeq: number | null, limit: number): Promise<ChainRow[]> {
-      return db
-        .select({
-          id: auditLog.id,
-          seq: auditLog.seq,
-          prevHash: auditLog.prevHash,
-          hash: auditLog.hash,
-          intact: sql<boolean>`${auditLog.hash} is not distinct from audit_log_digest(audit_log)`,
-        })
-        .from(auditLog)
-        .where(afterSeq !== null ? gt(auditLog.seq, afterSeq) : undefined)
-        .orderBy(asc(auditLog.seq))
-        .limit(limit);
-    },
-
-    /** Seq of the first entry inside the retention (null when none is). */
+    /** Seq of the first sealed entry inside the retention (null when none is). */
     async firstSeqFrom(cutoff: Date): Promise<number | null> {
       const [kept] = await db
         .select({ seq: min(auditLog.seq) })
@@ -168,8 +132,8 @@ export function createAuditRepo(db: DbOrTx) {
         .where(gte(auditLog.at, cutoff));
       return kept?.seq ?? null;
     },
-    async countPurgeable(cutoff: Date, firstKeptSeq: number | null): Promise<number> {
-      const [n] = await db.select({ n: count() }).from(auditLog).where(purgeable(cutoff, firstKeptSeq));
+    async countPurgeable(cutoff: Date, keepFrom: number): Promise<number> {
+      const [n] = await db.select({ n: count() }).from(auditLog).where(purgeable(cutoff, keepFrom));
       return n?.n ?? 0;
     },
     /**
@@ -182,10 +146,10 @@ export function createAuditRepo(db: DbOrTx) {
     /** Deletes the purgeable entries; counted in the database (a purge may remove millions). */
     async deletePurgeable(
       cutoff: Date,
-      firstKeptSeq: number | null,
+      keepFrom: number,
     ): Promise<{ deleted: number; throughSeq: number | null }> {
       const result = await db.execute(
-        sql`with removed as (delete from ${auditLog} where ${purgeable(cutoff, firstKeptSeq)} returning seq)
+        sql`with removed as (delete from ${auditLog} where ${purgeable(cutoff, keepFrom)} returning seq)
           select count(*)::int as n, max(seq)::text as through from removed`,
       );
       const row = (result as { rows: { n: number | string; through: string | null }[] }).rows[0];

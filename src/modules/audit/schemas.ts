@@ -76,7 +76,10 @@ export const AccessLogItemSchema = z.object({
 }) satisfies z.ZodType<AccessLogItem>;
 export const AccessLogPageSchema = page(AccessLogItemSchema);
 
-/** A full entry, for superusers: everything stored, including its place in the hash chain. */
+/**
+ * A full entry, for superusers: everything stored, including its place in the hash chain (`seq` and
+ * `hash` null until the sealer chains it, docs/privacy.md#append-only-chain).
+ */
 export const AuditEntrySchema = z.object({
   id: z.number().int(),
   at: z.string(),

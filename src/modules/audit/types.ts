@@ -36,7 +36,10 @@ export interface AccessLogItem {
   fields: string[] | null;
 }
 
-/** A full entry, for superusers: everything stored, including its place in the hash chain. */
+/**
+ * A full entry, for superusers: everything stored, including its place in the hash chain (`seq` and
+ * `hash` null until the sealer chains it, docs/privacy.md#append-only-chain).
+ */
 export interface AuditEntry {
   id: number;
   at: string;
