@@ -97,8 +97,9 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   });
   await waitForDatabase(database, opts.waitForDatabaseMs ?? 0, logger);
   if (opts.migrate !== false) await runMigrations(database);
-  const { db } = database;
-  const metrics = createMetrics({ pool: database.pool });
+  const opened = database;
+  const { db } = opened;
+  const metrics = createMetrics({ pool: opened.pool, statements: () => opened.statementCount() });
   late.metrics = metrics;
   metrics.dependency('database', true);
   const namespace = `${opts.redisPrefix ?? config.redisKeyPrefix}${await deploymentId(db)}:`;

@@ -22,6 +22,8 @@ export type EmailOutcome = 'sent' | 'failed';
 export interface MetricsOptions {
   /** The PostgreSQL pool (absent with PGlite): exported as `db_pool_connections{state}`. */
   pool?: pg.Pool | undefined;
+  /** Statements sent to the database so far (`Database.statementCount`): `db_statements_total`. */
+  statements?: (() => number) | undefined;
   /** Process metrics (CPU, memory, event loop, GC); default true. */
   processMetrics?: boolean;
 }
@@ -103,6 +105,21 @@ export function createMetrics(opts: MetricsOptions = {}) {
         this.set({ state: 'total' }, pool.totalCount);
         this.set({ state: 'idle' }, pool.idleCount);
         this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  }
+
+  const statements = opts.statements;
+  if (statements) {
+    let reported = 0;
+    new Counter({
+      name: 'db_statements_total',
+      help: 'Statements sent to the database (PostgreSQL: by any pooled connection, transaction control included)',
+      registers: [registry],
+      collect() {
+        const now = statements();
+        this.inc(now - reported);
+        reported = now;
       },
     });
   }
