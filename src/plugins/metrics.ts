@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RateScope } from '../config.js';
 import { ApiError } from '../lib/errors.js';
+import type { HashRefusal } from '../lib/password/gate.js';
 import type { Dependency } from '../lib/unavailable.js';
 import type { LoginOutcome } from '../modules/auth/index.js';
 
@@ -24,6 +25,8 @@ export interface MetricsOptions {
   pool?: pg.Pool | undefined;
   /** Statements sent to the database so far (`Database.statementCount`): `db_statements_total`. */
   statements?: (() => number) | undefined;
+  /** The password-hashing gate's hashes running and waiting now: `password_hashes{state}`. */
+  hashing?: (() => { running: number; waiting: number }) | undefined;
   /** Process metrics (CPU, memory, event loop, GC); default true. */
   processMetrics?: boolean;
 }
@@ -109,6 +112,27 @@ export function createMetrics(opts: MetricsOptions = {}) {
     });
   }
 
+  const hashRefusals = new Counter({
+    name: 'password_hash_refusals_total',
+    help: 'Password hashes refused by the hashing gate (answered 503), by reason: queue_full, wait_timeout',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const hashing = opts.hashing;
+  if (hashing) {
+    new Gauge({
+      name: 'password_hashes',
+      help: 'Password hashes at the hashing gate now, by state: running, waiting',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const now = hashing();
+        this.set({ state: 'running' }, now.running);
+        this.set({ state: 'waiting' }, now.waiting);
+      },
+    });
+  }
+
   const statements = opts.statements;
   if (statements) {
     let reported = 0;
@@ -152,6 +176,9 @@ export function createMetrics(opts: MetricsOptions = {}) {
     },
     unavailable: (dependency: Dependency): void => {
       unavailable.inc({ dependency });
+    },
+    hashRefused: (reason: HashRefusal): void => {
+      hashRefusals.inc({ reason });
     },
   };
 }
