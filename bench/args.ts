@@ -6,6 +6,8 @@ export interface BenchArgs {
   pglite: boolean;
   /** Append the markdown block to docs/PERFORMANCE.md. */
   write: boolean;
+  /** EXPLAIN (ANALYZE, BUFFERS) of each route's SQL at the end (always with `--scale large`). */
+  explain: boolean;
   rounds: number;
   seconds: number;
   connections: number;
@@ -27,6 +29,7 @@ const HELP = `npm run bench -- [flags]
   --scale small|large   large: 100,000 candidates x 30 entries generated in the database (default small)
   --pglite              embedded database instead of PostgreSQL + Redis
   --write               append the results to docs/PERFORMANCE.md
+  --explain             EXPLAIN (ANALYZE, BUFFERS) of each route's SQL (always with --scale large)
   --rounds N            interleaved rounds, medians reported (default 3)
   --seconds S           seconds per phase and round (default 5)
   --connections C       keep-alive connections of the load generator (default 32)
@@ -50,6 +53,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     scale: 'small',
     pglite: false,
     write: false,
+    explain: false,
     rounds: 3,
     seconds: 5,
     connections: 32,
@@ -81,6 +85,9 @@ export function parseArgs(argv: string[]): BenchArgs {
         break;
       case '--write':
         args.write = true;
+        break;
+      case '--explain':
+        args.explain = true;
         break;
       case '--rounds':
         args.rounds = positive('--rounds', value());

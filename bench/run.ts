@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     }
 
     let explain: string | undefined;
-    if (target.databaseUrl) {
+    if (args.explain && target.databaseUrl) {
       const sqlLog = path.join(dataDir, 'statements.jsonl');
       let day = 0;
       const capture = await started(startService(target, { name: 'capture', port: BASE_PORT + 5, sqlLog }));
