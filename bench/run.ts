@@ -1,151 +1,220 @@
 /**
- * `npm run bench`: starts the service in a child process (embedded database unless
- * BENCH_DATABASE_URL is set; Redis when BENCH_REDIS_URL is set), then drives authenticated reads
- * with 32 keep-alive connections from this process and prints latency percentiles and throughput.
- * Results are written down in docs/PERFORMANCE.md; no test asserts a timing.
+ * `npm run bench [-- flags]` (flags: bench/args.ts, `--help`). On PostgreSQL + Redis (started as CI
+ * starts them when they are not running; the database `pss_bench` is dropped and recreated), in one run:
+ * the ceilings (bare node:http, bare Fastify), then the service's hot routes, journal writes on one and
+ * on two instances, and a login storm with `me` beside it; rounds are interleaved and medians reported.
+ * Every 201 is checked in the database afterwards. `--scale large` then generates 100,000 candidates ×
+ * 30 entries and measures the reads again; EXPLAIN (ANALYZE, BUFFERS) of each route's SQL ends the run.
+ * Prints one table and a markdown section; `--write` appends it to docs/PERFORMANCE.md. No test
+ * asserts a timing.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
+import { parseArgs, type BenchArgs } from './args.js';
+import { startCeiling, type Child } from './child.js';
+import { captureRoutes, explainCaptures } from './explain.js';
+import { call } from './http.js';
+import { describePostgres, ensurePostgres, ensureRedis, recreateDatabase } from './infra.js';
+import { seedLarge } from './large.js';
+import { runPhase, summarise, type PhaseSample, type Row } from './measure.js';
+import { buildPhases, type Phase } from './phases.js';
+import { appendToPerformance, mainTable, scaleTable, sectionMarkdown } from './report.js';
+import { entryBody, PASSWORD, seedSmall } from './seed.js';
+import { dataDir, newSecrets, startService, type ServiceTarget } from './service.js';
+import { describeCheck, verifyWrites, verifyWritesByApi } from './verify.js';
 
-const PORT = Number(process.env.BENCH_PORT ?? 18900);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+const BASE_PORT = Number(process.env.BENCH_PORT ?? 18900);
 
-function request(
-  method: string,
-  url: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: PORT,
-        method,
-        path: url,
-        agent,
-        headers: {
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let json: unknown = null;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-async function waitReady(): Promise<void> {
-  for (let i = 0; i < 120; i += 1) {
-    try {
-      if ((await request('GET', '/health/ready/')).status === 200) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('service did not become ready');
-}
-
-async function load(name: string, url: string, token: string) {
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = Date.now() + SECONDS * 1000;
-  const worker = async () => {
-    while (Date.now() < end) {
-      const t0 = process.hrtime.bigint();
-      const res = await request('GET', url, undefined, token);
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (res.status !== 200) errors += 1;
-    }
-  };
-  const started = Date.now();
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  const elapsed = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  console.log(
-    `${name.padEnd(28)} ${String(latencies.length).padStart(7)} req  ${(latencies.length / elapsed).toFixed(0).padStart(6)} req/s  ` +
-      `p50 ${pct(50).toFixed(2)} ms  p90 ${pct(90).toFixed(2)} ms  p99 ${pct(99).toFixed(2)} ms  errors ${errors}`,
-  );
-}
-
-async function main() {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pss-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      APP_ENV: 'development',
-      DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '',
-      REDIS_URL: process.env.BENCH_REDIS_URL ?? '',
-      RATE_LIMIT_USER: 'off',
-      RATE_LIMIT_REGISTER: 'off',
-      RATE_LIMIT_LOGIN: 'off',
-      RATE_LIMIT_ANON: 'off',
-      EMAIL_BACKEND: 'memory',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+function git(args: string[]): string {
   try {
-    await waitReady();
-    const email = `bench.${randomBytes(4).toString('hex')}@capaciti.org.za`;
-    const reg = await request('POST', '/api/auth/register/', {
-      email,
-      password: 'Tq9!Vb7#Lm4$Xz2k',
-      first_name: 'Bench',
-    });
-    const token = (reg.json as { access: string }).access;
-    for (let i = 0; i < 20; i += 1) {
-      await request(
-        'POST',
-        '/api/journal/',
-        {
-          date: `2026-01-${String(i + 1).padStart(2, '0')}`,
-          mood: 'good',
-          energy_level: 6,
-          activities: `bench ${i}`,
-        },
-        token,
+    return execFileSync('git', args).toString().trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** Warm-up (1 s each, discarded), then `rounds` interleaved rounds; rows in phase order. */
+async function measure(phases: Phase[], args: BenchArgs, seconds: number): Promise<Row[]> {
+  for (const phase of phases) {
+    for (const load of phase.loads) load.seconds = 1;
+    await runPhase(phase);
+    for (const load of phase.loads) load.seconds = seconds;
+  }
+  const samples = new Map<string, PhaseSample[]>(phases.map((p) => [p.key, []]));
+  for (let round = 1; round <= args.rounds; round += 1) {
+    for (const phase of phases) {
+      const sample = await runPhase(phase);
+      samples.get(phase.key)?.push(sample);
+      const first = sample.loads[0];
+      if (first) {
+        const rps = first.requests / first.seconds;
+        const p99 = first.latencies[Math.floor(first.latencies.length * 0.99)] ?? Number.NaN;
+        console.log(
+          `#   round ${round}/${args.rounds} ${phase.key.padEnd(18)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${p99.toFixed(1)} ms  errors ${first.errors}`,
+        );
+      }
+    }
+  }
+  const rows: Row[] = [];
+  const priced = new Map<string, Row>();
+  for (const phase of phases) {
+    const phaseRows = summarise(phase, samples.get(phase.key) ?? [], priced);
+    if (phaseRows[0]) priced.set(phase.key, phaseRows[0]);
+    rows.push(...phaseRows);
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const secrets = newSecrets();
+  const target: ServiceTarget = { databaseUrl: '', redisUrl: '', secrets };
+  let database = 'PGlite (embedded, development only: its queries run on the service event loop)';
+  if (!args.pglite) {
+    await ensurePostgres(args.postgresUrl);
+    await ensureRedis(args.redisUrl);
+    target.databaseUrl = await recreateDatabase(args.postgresUrl, args.database);
+    target.redisUrl = args.redisUrl;
+    database = `${await describePostgres(target.databaseUrl)} + Redis, database \`${args.database}\``;
+  }
+  const load = loadavg()[0]?.toFixed(2) ?? '?';
+  const children: Child[] = [];
+  const started = async (child: Promise<Child>) => {
+    const c = await child;
+    children.push(c);
+    return c;
+  };
+  try {
+    const ceilings = {
+      http: await started(startCeiling('http', BASE_PORT + 1)),
+      fastify: await started(startCeiling('fastify', BASE_PORT + 2)),
+    };
+    const service = await started(startService(target, { name: 'service', port: BASE_PORT + 3 }));
+    const second = args.pglite
+      ? undefined
+      : await started(startService(target, { name: 'service 2', port: BASE_PORT + 4 }));
+    const half = Math.max(1, Math.floor(args.connections / 2));
+    console.log('# seeding the small data set through the API');
+    const data = await seedSmall(service.port, args.connections, half);
+    const world = {
+      seconds: args.seconds,
+      connections: args.connections,
+      ceilings,
+      service,
+      second,
+      data,
+      created: [] as number[],
+    };
+    const wanted = (p: Phase) => args.only.length === 0 || args.only.some((o) => p.key.includes(o));
+    const phases = buildPhases(world).filter((p) => wanted(p) || p.key === 'ceiling-http');
+    console.log(`# ${args.rounds} rounds × ${phases.length} phases × ${args.seconds} s`);
+    const rows = await measure(phases, args, args.seconds);
+    const ceiling = rows.find((r) => r.key === 'ceiling-http')?.rps ?? Number.NaN;
+    const check = target.databaseUrl
+      ? await verifyWrites(target.databaseUrl, world.created)
+      : await verifyWritesByApi(service.port, data.writers, world.created.length);
+    const notes = [describeCheck(check)];
+    const alone = rows.find((r) => r.key === 'me-alone');
+    const beside = rows.find((r) => r.key === 'login-storm' && r.label.startsWith('GET'));
+    const storm = rows.find((r) => r.key === 'login-storm' && r.label.startsWith('POST'));
+    if (alone && beside && storm) {
+      notes.push(
+        `login storm: \`me\` p99 ${alone.p99.toFixed(1)} ms alone, ${beside.p99.toFixed(1)} ms beside the storm ` +
+          `(×${(beside.p99 / alone.p99).toFixed(1)}); logins answered ${[...storm.statuses].map(([s, n]) => `${s}×${n}`).join(', ')}`,
       );
     }
-    console.log(
-      `# ${CONNECTIONS} connections, ${SECONDS} s each, database ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite'}, redis ${process.env.BENCH_REDIS_URL ? 'on' : 'off'}`,
+    notes.push(
+      'CPU µs/req: the serving process(es), user + system, every thread (argon2 included); stmts/req: ' +
+        '`db_statements_total` (every statement a pooled connection sent, BEGIN/COMMIT included). ' +
+        'Storm row: `me`\'s share taken out at its "alone" price.',
     );
-    await load('GET /api/auth/me/', '/api/auth/me/', token);
-    await load('GET /api/journal/ (20 rows)', '/api/journal/', token);
-    await load('GET /api/dashboard/candidate-stats/', '/api/dashboard/candidate-stats/', token);
+
+    let scale: string | undefined;
+    if (args.scale === 'large' && target.databaseUrl) {
+      console.log(
+        `# generating ${args.candidates} candidates × ${args.entriesPerCandidate} entries in the database`,
+      );
+      const large = await seedLarge(target.databaseUrl, secrets, args.candidates, args.entriesPerCandidate);
+      const page = await call<{ count: number; results: unknown[] }>(service.port, {
+        method: 'GET',
+        path: `/api/journal/?user=${large.sampleUserId}`,
+        token: data.admin.access,
+      });
+      notes.push(
+        `large data set: ${large.candidates} candidates × ${args.entriesPerCandidate} entries generated in ` +
+          `${large.seconds.toFixed(0)} s; a generated candidate's page read through the API: ` +
+          `${page.results.length} of ${page.count} entries decrypted`,
+      );
+      const reads = phases.filter((p) => p.read);
+      const largeRows = await measure(reads, args, args.seconds);
+      scale = scaleTable(rows, largeRows);
+    }
+
+    let explain: string | undefined;
+    if (args.explain && target.databaseUrl) {
+      const sqlLog = path.join(dataDir, 'statements.jsonl');
+      let day = 0;
+      const capture = await started(startService(target, { name: 'capture', port: BASE_PORT + 5, sqlLog }));
+      const captures = await captureRoutes(capture.port, sqlLog, [
+        {
+          label: 'GET /api/auth/me/',
+          request: () => ({ method: 'GET', path: '/api/auth/me/', token: data.reader.access }),
+        },
+        {
+          label: 'GET /api/journal/',
+          request: () => ({ method: 'GET', path: '/api/journal/', token: data.reader.access }),
+        },
+        {
+          label: 'GET /api/dashboard/admin-stats/',
+          request: () => ({ method: 'GET', path: '/api/dashboard/admin-stats/', token: data.admin.access }),
+        },
+        {
+          label: 'POST /api/journal/',
+          request: () => ({
+            method: 'POST',
+            path: '/api/journal/',
+            token: data.reader.access,
+            body: entryBody(`0500-01-${String((day += 1)).padStart(2, '0')}`, day),
+          }),
+        },
+        {
+          label: 'POST /api/auth/login/',
+          request: () => ({
+            method: 'POST',
+            path: '/api/auth/login/',
+            body: { email: data.reader.email, password: PASSWORD },
+          }),
+        },
+      ]);
+      explain = await explainCaptures(target.databaseUrl, captures);
+    }
+
+    const commit = git(['rev-parse', '--short', 'HEAD']);
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : '';
+    const section = sectionMarkdown({
+      title: `${new Date().toISOString().slice(0, 10)} — commit ${commit}${dirty}${args.label ? ` — ${args.label}` : ''}`,
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      setting: [
+        `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${load} at the start; Node ${process.version}; ${database}`,
+        `${args.connections} keep-alive connections (the storm: half logging in, half reading \`me\`); ` +
+          `${args.rounds} interleaved rounds × ${args.seconds} s per phase after a 1 s warm-up; medians of the rounds`,
+        'small data set: one candidate with 20 entries (the reader), one writer candidate per connection, ' +
+          "the storm's candidates, an admin enrolled in 2FA",
+      ],
+      table: mainTable(rows, ceiling),
+      notes,
+      scale,
+      explain,
+    });
+    console.log(`\n${section}`);
+    if (args.write) {
+      appendToPerformance(section);
+      console.log('# appended to docs/PERFORMANCE.md');
+    }
   } finally {
-    child.kill('SIGTERM');
-    agent.destroy();
-    await new Promise((r) => setTimeout(r, 500));
+    for (const child of children.reverse()) await child.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -183,6 +184,10 @@ const envSchema = z.object({
   RATE_LIMIT_SENSITIVE_USER: rate('5/15min'),
   RATE_LIMIT_ANON: rate('10/minute'),
   RATE_LIMIT_USER: rate('1000/day'),
+  // docs/operations.md#password-hashing: one core is left to everything else.
+  PASSWORD_HASH_CONCURRENCY: int(Math.max(1, availableParallelism() - 1), 1, 256),
+  PASSWORD_HASH_QUEUE: int(32, 0, 100_000),
+  PASSWORD_HASH_MAX_WAIT_MS: int(2000, 1, 60_000),
   LOCKOUT_THRESHOLD: int(5, 1, 1000),
   LOCKOUT_IP_THRESHOLD: int(5, 1, 1000),
   LOCKOUT_WINDOW: int(900, 1, 86400),
@@ -280,6 +285,8 @@ export interface Config {
   allowedEmailDomains: string[];
   rateLimits: Record<RateScope, RateSpec | null>;
   lockout: { threshold: number; ipThreshold: number; window: number; duration: number };
+  /** The password-hashing gate (docs/operations.md#password-hashing). */
+  passwordHashing: { concurrency: number; queue: number; maxWaitMs: number };
   captcha: {
     enabled: boolean;
     provider: 'recaptcha' | 'hcaptcha' | 'turnstile';
@@ -503,6 +510,11 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       ipThreshold: e.LOCKOUT_IP_THRESHOLD,
       window: e.LOCKOUT_WINDOW,
       duration: e.LOCKOUT_DURATION,
+    },
+    passwordHashing: {
+      concurrency: e.PASSWORD_HASH_CONCURRENCY,
+      queue: e.PASSWORD_HASH_QUEUE,
+      maxWaitMs: e.PASSWORD_HASH_MAX_WAIT_MS,
     },
     captcha: {
       enabled: e.CAPTCHA_ENABLED,

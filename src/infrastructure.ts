@@ -21,6 +21,7 @@ import {
 } from './lib/kv.js';
 import { loggableError } from './lib/loggable-error.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
+import { createHashGate } from './lib/password/gate.js';
 import { createTimestampFormatter } from './lib/time.js';
 import { createMetrics, type Metrics } from './plugins/metrics.js';
 import { createLimiterFactory } from './lib/limiter.js';
@@ -99,8 +100,13 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   });
   await waitForDatabase(database, opts.waitForDatabaseMs ?? 0, logger);
   if (opts.migrate !== false) await runMigrations(database);
-  const { db } = database;
-  const metrics = createMetrics({ pool: database.pool });
+  const opened = database;
+  const { db } = opened;
+  const metrics = createMetrics({
+    pool: opened.pool,
+    statements: () => opened.statementCount(),
+    hashing: () => hashGate.state(),
+  });
   late.metrics = metrics;
   metrics.dependency('database', true);
   const namespace = `${opts.redisPrefix ?? config.redisKeyPrefix}${await deploymentId(db)}:`;
@@ -148,7 +154,20 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   });
   const fmt = createTimestampFormatter(config.timeZone);
   const dataKeys = createDataKeyStore(cipher, kv, () => now().getTime());
-  const hasher = createPasswordHasher();
+  // One gate per process for every password hash (docs/operations.md#password-hashing).
+  const hashGate = createHashGate(config.passwordHashing, {
+    onRefused: metrics.hashRefused,
+    onSaturated: () => {
+      logger.warn(
+        config.passwordHashing,
+        'password hashing at capacity: sign-ins beyond the queue are answered 503 until it catches up',
+      );
+    },
+    onIdle: (refused) => {
+      logger.warn({ refused }, 'password hashing caught up');
+    },
+  });
+  const hasher = createPasswordHasher(hashGate);
   const tokens = createTokenService(config.jwt, now);
   const sessionState = createSessionStateCache({ db, kv });
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
@@ -185,6 +204,8 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
     fmt,
     dataKeys,
     hasher,
+    /** The password-hashing gate (tests and metrics look at its state). */
+    hashGate,
     tokens,
     sessionState,
     sessions,

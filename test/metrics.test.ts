@@ -227,4 +227,31 @@ describe('GET /metrics on the real app', () => {
       await t.close();
     }
   });
+
+  it('db_statements_total counts every statement a request sends, transaction control included', async () => {
+    const { createTestApp, registerCandidate } = await import('./helpers/app.js');
+    const t = await createTestApp();
+    try {
+      const user = await registerCandidate(t);
+      const total = async () => {
+        const res = await t.request({ method: 'GET', url: '/metrics' });
+        return Number(/^db_statements_total (\d+)$/m.exec(res.body)?.[1]);
+      };
+      const before = await total();
+      const created = await t.request({
+        method: 'POST',
+        url: '/api/journal/',
+        token: user.access,
+        payload: { date: '2026-01-05', mood: 'good', energy_level: 5, activities: 'counted' },
+      });
+      expect(created.statusCode).toBe(201);
+      const afterWrite = await total();
+      // At least BEGIN, the insert, its audit row and COMMIT; a scrape itself sends none.
+      expect(afterWrite - before).toBeGreaterThanOrEqual(4);
+      expect(await total()).toBe(afterWrite);
+      expect(afterWrite).toBe(t.c.database.statementCount());
+    } finally {
+      await t.close();
+    }
+  });
 });

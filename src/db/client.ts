@@ -28,7 +28,12 @@ export interface Database {
    */
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** Counts statements sent (tests use it to prove lists do not grow with page size). */
+  /**
+   * Statements sent to the database since it was opened: on PostgreSQL every statement any pooled
+   * connection sent (drizzle's, BEGIN/COMMIT, the rate-limit store's); on PGlite drizzle's. Exported as
+   * `db_statements_total` (docs/operations.md#metrics); tests use it to prove lists do not grow with
+   * page size, `npm run bench` to report statements per request.
+   */
   statementCount(): number;
 }
 
@@ -98,10 +103,15 @@ class TransactionSafePool {
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let statements = 0;
-  const logger = {
-    logQuery: () => {
+  // Counted where every statement leaves: a pooled connection's `query`, whoever called it (drizzle,
+  // the pool's own `query`, rate-limiter-flexible). The pool emits 'connect' before it hands a new
+  // connection to anyone, so no statement escapes the count.
+  const countStatements = (client: pg.PoolClient) => {
+    const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       statements += 1;
-    },
+      return send(...args);
+    };
   };
   if (opts.url) {
     const ssl = opts.ssl ? { rejectUnauthorized: true } : undefined;
@@ -123,10 +133,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // discards the client.
     pool.on('connect', (client) => {
       client.on('error', onError);
+      countStatements(client);
     });
     // The wrapper has the pool interface drizzle calls (query, connect, release), not its type.
     const client = new TransactionSafePool(pool) as unknown as pg.Pool;
-    const db = drizzlePg({ client, schema, logger }) as unknown as Db;
+    const db = drizzlePg({ client, schema }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
@@ -158,6 +169,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const dir = opts.dataDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(path.resolve(dir), { recursive: true });
   const client = await PGlite.create(dir.startsWith('memory://') ? undefined : path.resolve(dir));
+  // PGlite has no pool: drizzle's logger sees each statement it sends.
+  const logger = {
+    logQuery: () => {
+      statements += 1;
+    },
+  };
   const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
   return {
     db,

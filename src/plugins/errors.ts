@@ -136,7 +136,9 @@ export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingO
       return sendError(reply, error instanceof ApiError ? error : serviceUnavailable(), errorId);
     }
     if (error instanceof ApiError) {
-      if (error.status < 500) return sendError(reply, error);
+      // A refusal of a state already logged once (the password-hashing gate at capacity) is counted, not
+      // logged per request (docs/operations.md#password-hashing).
+      if (error.status < 500 || isKnownOutage(error)) return sendError(reply, error);
       // Every 5xx logs its cause (or at least itself) under the id the client sees.
       const errorId = newErrorId();
       request.log.error({ err: loggableError(error.cause ?? error), error_id: errorId }, error.detail);

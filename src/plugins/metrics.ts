@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RateScope } from '../config.js';
 import { ApiError } from '../lib/errors.js';
+import type { HashRefusal } from '../lib/password/gate.js';
 import type { Dependency } from '../lib/unavailable.js';
 import type { LoginOutcome } from '../modules/auth/index.js';
 
@@ -22,6 +23,10 @@ export type EmailOutcome = 'sent' | 'failed';
 export interface MetricsOptions {
   /** The PostgreSQL pool (absent with PGlite): exported as `db_pool_connections{state}`. */
   pool?: pg.Pool | undefined;
+  /** Statements sent to the database so far (`Database.statementCount`): `db_statements_total`. */
+  statements?: (() => number) | undefined;
+  /** The password-hashing gate's hashes running and waiting now: `password_hashes{state}`. */
+  hashing?: (() => { running: number; waiting: number }) | undefined;
   /** Process metrics (CPU, memory, event loop, GC); default true. */
   processMetrics?: boolean;
 }
@@ -107,6 +112,42 @@ export function createMetrics(opts: MetricsOptions = {}) {
     });
   }
 
+  const hashRefusals = new Counter({
+    name: 'password_hash_refusals_total',
+    help: 'Password hashes refused by the hashing gate (answered 503), by reason: queue_full, wait_timeout',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const hashing = opts.hashing;
+  if (hashing) {
+    new Gauge({
+      name: 'password_hashes',
+      help: 'Password hashes at the hashing gate now, by state: running, waiting',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const now = hashing();
+        this.set({ state: 'running' }, now.running);
+        this.set({ state: 'waiting' }, now.waiting);
+      },
+    });
+  }
+
+  const statements = opts.statements;
+  if (statements) {
+    let reported = 0;
+    new Counter({
+      name: 'db_statements_total',
+      help: 'Statements sent to the database (PostgreSQL: by any pooled connection, transaction control included)',
+      registers: [registry],
+      collect() {
+        const now = statements();
+        this.inc(now - reported);
+        reported = now;
+      },
+    });
+  }
+
   return {
     registry,
     httpRequests,
@@ -135,6 +176,9 @@ export function createMetrics(opts: MetricsOptions = {}) {
     },
     unavailable: (dependency: Dependency): void => {
       unavailable.inc({ dependency });
+    },
+    hashRefused: (reason: HashRefusal): void => {
+      hashRefusals.inc({ reason });
     },
   };
 }

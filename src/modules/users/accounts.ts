@@ -10,6 +10,11 @@ export interface NewAccount {
   email: string;
   /** null: an account that cannot sign in with a password. */
   password: string | null;
+  /**
+   * `password` already hashed by the caller before its transaction: a wait at the password-hashing gate
+   * (docs/operations.md#password-hashing) must not hold a database connection (registration does this).
+   */
+  passwordHash?: string | undefined;
   firstName: string;
   lastName: string;
   role: UserRow['role'];
@@ -30,7 +35,8 @@ export function createAccountCreator({ hasher, cipher, dataKeys, now }: AccountC
   return async (tx: Tx, input: NewAccount): Promise<UserRow> => {
     const at = now();
     const repo = createUserRepo(tx);
-    const passwordHash = input.password === null ? '!unusable' : await hasher.hash(input.password);
+    const passwordHash =
+      input.passwordHash ?? (input.password === null ? '!unusable' : await hasher.hash(input.password));
     const user = await repo.insert({
       email: input.email,
       password: passwordHash,

@@ -68,11 +68,14 @@ export function createPasswordService(deps: PasswordDeps) {
   // At most 3 reset e-mails per address per hour, silently (docs/auth.md#password-reset).
   const resetMails = deps.makeLimiter({ name: 'reset-mail', points: 3, durationSeconds: 3600 });
 
-  /** True when the password equals the current one or one of the last five. */
+  /**
+   * True when the password equals the current one or one of the last five. One verification at a
+   * time: six at once would take six turns of the hashing gate together (docs/operations.md#password-hashing).
+   */
   async function reused(user: UserRow, password: string): Promise<boolean> {
     const hashes = [user.password, ...(await createPasswordRepo(db).history(user.id))];
-    const checks = await Promise.all(hashes.map((h) => hasher.verify(password, h)));
-    return checks.some((c) => c.ok);
+    for (const h of hashes) if ((await hasher.verify(password, h)).ok) return true;
+    return false;
   }
 
   async function replacePassword(

@@ -12,6 +12,8 @@ export type LoginOutcome =
   | 'locked'
   | 'captcha_required'
   | 'invalid_input'
+  /** 503: the password-hashing gate at capacity, or a dependency unreachable. */
+  | 'unavailable'
   | 'error';
 
 const LOGIN_ERROR_OUTCOMES: Record<string, LoginOutcome> = {
@@ -20,6 +22,7 @@ const LOGIN_ERROR_OUTCOMES: Record<string, LoginOutcome> = {
   captcha_required: 'captcha_required',
   '2fa_setup_required': '2fa_setup_required',
   validation_error: 'invalid_input',
+  service_unavailable: 'unavailable',
 };
 
 /** The outcome label of a sign-in that ended with this error. */

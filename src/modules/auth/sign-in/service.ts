@@ -200,6 +200,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       const tooLong = nameError(firstName) ?? nameError(lastName);
       if (tooLong) throw fail('Invalid name', { name: [tooLong] });
       await captcha.check(checked.value, meta.ip, input.captcha_token, 'register');
+      // Hashed before the transaction: waiting for the hashing gate must not hold a connection.
+      const passwordHash = await hasher.hash(password);
 
       const result = await db
         .transaction(async (tx) => {
@@ -208,6 +210,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           const user = await createAccount(tx, {
             email: checked.value,
             password,
+            passwordHash,
             firstName,
             lastName,
             role: 'candidate',
