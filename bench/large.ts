@@ -27,11 +27,8 @@ interface EntryArrays {
   mood: string[];
   energy: number[];
   barrierCount: number[];
-  activities: string[];
-  challenges: string[];
-  achievements: string[];
-  notes: string[];
-  barriersFaced: string[];
+  /** The entry's sealed record (one envelope per row). */
+  sealed: string[];
   createdAt: string[];
 }
 
@@ -68,11 +65,7 @@ function sealBatch(
     mood: [],
     energy: [],
     barrierCount: [],
-    activities: [],
-    challenges: [],
-    achievements: [],
-    notes: [],
-    barriersFaced: [],
+    sealed: [],
     createdAt: [],
   };
   const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
@@ -85,24 +78,25 @@ function sealBatch(
       if (id === undefined) throw new Error('not enough reserved ids');
       const body = entryBody(date, next);
       next += 1;
-      const sealed = sealEntry(cipher, dek, id, {
-        activities: body.activities,
-        challenges: body.challenges,
-        achievements: body.achievements,
-        notes: body.notes,
-        barriers_faced: body.barriers_faced,
-      });
+      const sealed = sealEntry(
+        cipher,
+        dek,
+        { id, userId },
+        {
+          activities: body.activities,
+          challenges: body.challenges,
+          achievements: body.achievements,
+          notes: body.notes,
+          barriers_faced: body.barriers_faced,
+        },
+      );
       a.id.push(id);
       a.userId.push(userId);
       a.date.push(date);
       a.mood.push(body.mood);
       a.energy.push(body.energy_level);
       a.barrierCount.push(body.barrier_count);
-      a.activities.push(sealed.activities ?? '');
-      a.challenges.push(sealed.challenges ?? '');
-      a.achievements.push(sealed.achievements ?? '');
-      a.notes.push(sealed.notes ?? '');
-      a.barriersFaced.push(sealed.barriersFaced ?? '');
+      a.sealed.push(sealed.sealed);
       a.createdAt.push(`${date}T16:00:00Z`);
     }
   }
@@ -111,26 +105,12 @@ function sealBatch(
 
 async function insertEntries(pool: pg.Pool, a: EntryArrays): Promise<void> {
   await pool.query(
-    `insert into journal_entries (id, user_id, date, mood, energy_level, barrier_count, activities, challenges,
-       achievements, notes, barriers_faced, created_at, updated_at)
+    `insert into journal_entries (id, user_id, date, mood, energy_level, barrier_count, sealed, created_at,
+       updated_at)
      select e.*, e.created_at from unnest($1::bigint[], $2::bigint[], $3::date[], $4::mood[], $5::smallint[],
-       $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
-       as e(id, user_id, date, mood, energy_level, barrier_count, activities, challenges, achievements, notes,
-            barriers_faced, created_at)`,
-    [
-      a.id,
-      a.userId,
-      a.date,
-      a.mood,
-      a.energy,
-      a.barrierCount,
-      a.activities,
-      a.challenges,
-      a.achievements,
-      a.notes,
-      a.barriersFaced,
-      a.createdAt,
-    ],
+       $6::int[], $7::text[], $8::timestamptz[])
+       as e(id, user_id, date, mood, energy_level, barrier_count, sealed, created_at)`,
+    [a.id, a.userId, a.date, a.mood, a.energy, a.barrierCount, a.sealed, a.createdAt],
   );
 }
 

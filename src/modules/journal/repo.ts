@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lte, ne, sql, type
 import { onlyRow } from '../../db/errors.js';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import { insertForLiveSubject } from '../../db/live-insert.js';
+import { builtOnce, UNNAMED } from '../../db/prepared.js';
 import { journalEntries } from '../../db/schema.js';
 import type { Mood } from './types.js';
 
@@ -33,15 +34,41 @@ function where(scope: EntryScope): SQL | undefined {
   );
 }
 
+/** Only the owner given: a candidate's own journal, the hot read. */
+const ownerOnly = (scope: EntryScope): scope is { ownerId: number } =>
+  scope.ownerId !== undefined &&
+  scope.dateFrom === undefined &&
+  scope.dateTo === undefined &&
+  scope.mood === undefined;
+
+/** The hot page and its count, built once (docs/operations.md#statements-per-request). */
+const ownPageQueries = builtOnce((db) => {
+  const owner = eq(journalEntries.userId, sql.placeholder('owner'));
+  return {
+    count: db.select({ n: count() }).from(journalEntries).where(owner).prepare(UNNAMED),
+    page: db
+      .select()
+      .from(journalEntries)
+      .where(owner)
+      .orderBy(desc(journalEntries.date), desc(journalEntries.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare(UNNAMED),
+  };
+});
+
 /** Queries on journal entries. Returns rows (ciphertext), never response objects. */
 export function createJournalRepo(db: DbOrTx) {
   return {
     async count(scope: EntryScope): Promise<number> {
-      const rows = await db.select({ n: count() }).from(journalEntries).where(where(scope));
+      const rows = ownerOnly(scope)
+        ? await ownPageQueries(db).count.execute({ owner: scope.ownerId })
+        : await db.select({ n: count() }).from(journalEntries).where(where(scope));
       return rows[0]?.n ?? 0;
     },
     /** A page in the contract's order: `date` desc, then `id` desc. */
     async page(scope: EntryScope, limit: number, offset: number): Promise<EntryRow[]> {
+      if (ownerOnly(scope)) return ownPageQueries(db).page.execute({ owner: scope.ownerId, limit, offset });
       return db
         .select()
         .from(journalEntries)
