@@ -1,4 +1,5 @@
 import { DecryptionError, fieldAad, type FieldCipher } from './field-cipher.js';
+import { openedRecord, rememberOpened } from './opened-records.js';
 
 /**
  * One envelope per row (docs/privacy.md#one-envelope-per-row). A row's sensitive fields are sealed
@@ -63,9 +64,13 @@ export function sealedRecord<S extends RecordShape>(table: string, shape: S) {
 
   /** Opens a record; DecryptionError when it is not this row's and owner's, or malformed. */
   function open(cipher: FieldCipher, dek: Buffer, ref: RecordRef, sealed: string): RecordOf<S> {
-    const raw = cipher.openRecord(dek, sealed, recordAad(table, ref));
+    const aad = recordAad(table, ref);
+    const again = openedRecord(aad, sealed);
+    if (again) return again as RecordOf<S>;
+    const raw = cipher.openRecord(dek, sealed, aad);
     const out: Record<string, unknown> = {};
     for (const name of names) out[name] = checked(shape[name] as FieldKind, raw[name] ?? null);
+    rememberOpened(aad, sealed, out);
     return out as RecordOf<S>;
   }
 

@@ -1,3 +1,4 @@
+import { forgetOpenedRecords } from '../../../lib/crypto/opened-records.js';
 import type { OnDataChange } from '../../../lib/changes.js';
 import type { Config } from '../../../config.js';
 import type { Tx } from '../../../db/client.js';
@@ -175,8 +176,10 @@ export async function eraseUser(
     };
   });
   if (!outcome) return null;
-  // PRIVACY: no instance serves the erased person's cached profile once this answers.
+  // PRIVACY: no instance serves the erased person's cached profile once this answers, and this one
+  // drops every record it opened (others drop theirs within a minute; no row holds them any more).
   await deps.changed([{ kind: 'account', userId }]);
+  forgetOpenedRecords();
 
   // After commit: this instance forgets the cached key.
   dataKeys.evict(userId);
