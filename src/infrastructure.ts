@@ -21,6 +21,7 @@ import {
 } from './lib/kv.js';
 import { loggableError } from './lib/loggable-error.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
+import { createArgon2Threads } from './lib/password/argon2-threads.js';
 import { createHashGate } from './lib/password/gate.js';
 import { createTimestampFormatter } from './lib/time.js';
 import { createMetrics, type Metrics } from './plugins/metrics.js';
@@ -167,7 +168,8 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
       logger.warn({ refused }, 'password hashing caught up');
     },
   });
-  const hasher = createPasswordHasher(hashGate);
+  const hashThreads = createArgon2Threads(config.passwordHashing.concurrency);
+  const hasher = createPasswordHasher(hashGate, hashThreads);
   const tokens = createTokenService(config.jwt, now);
   const sessionState = createSessionStateCache({ db, kv });
   const sessions = createSessionService({ db, config: config.jwt, tokens, sessionState, now });
@@ -229,6 +231,7 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
       await mailer.idle();
       mailer.close();
       await kv.close();
+      await hashThreads.close();
       if (!opts.database) await database.close();
     },
   };

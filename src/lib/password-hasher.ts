@@ -1,5 +1,6 @@
-import { hash, verify } from '@node-rs/argon2';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { isDjangoPbkdf2, verifyDjangoPbkdf2 } from './django-hash.js';
+import type { Argon2Threads } from './password/argon2-threads.js';
 import type { HashGate } from './password/gate.js';
 
 /**
@@ -21,8 +22,13 @@ export interface PasswordCheck {
 
 export const UNUSABLE_PASSWORD_PREFIX = '!';
 
-export function createPasswordHasher(gate?: HashGate) {
+export function createPasswordHasher(gate?: HashGate, threads?: Argon2Threads) {
   const gated = <T>(work: () => Promise<T>): Promise<T> => (gate ? gate.run(work) : work());
+  // On the low-priority threads when given (argon2-threads.ts), else on libuv's pool.
+  const hash = (password: string, options: typeof OPTIONS) =>
+    threads ? threads.hash(password, options) : argon2Hash(password, options);
+  const verify = (stored: string, password: string) =>
+    threads ? threads.verify(stored, password) : argon2Verify(stored, password);
   // A real hash of a random value, verified for unknown users so both paths take the same time
   // (and the same turn at the gate: a refusal answers both alike).
   let dummy: Promise<string> | undefined;
