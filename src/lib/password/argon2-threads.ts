@@ -62,7 +62,10 @@ export function createArgon2Threads(size: number) {
     worker.on('error', (err) => {
       // A thread that died takes its job with it; the next job gets a new thread.
       threads.splice(threads.indexOf(thread), 1);
-      for (const [id, job] of pending) if (job) (pending.delete(id), job.reject(err));
+      if (thread.job !== null) {
+        pending.get(thread.job)?.reject(err);
+        pending.delete(thread.job);
+      }
       dispatch();
     });
     threads.push(thread);
