@@ -85,7 +85,9 @@ export function startService(target: ServiceTarget, opts: StartOptions): Promise
   const capture = opts.sqlLog ? ['--import', './bench/sql-capture.ts'] : [];
   if (opts.sqlLog) env.BENCH_SQL_LOG = opts.sqlLog;
   // BENCH_CPU_PROF_DIR: each service writes a V8 CPU profile there when it stops (open it in DevTools).
-  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR]
+    : [];
   return startChild({
     name: opts.name,
     port: opts.port,
