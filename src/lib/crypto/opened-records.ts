@@ -10,20 +10,26 @@ const TTL_MS = 60_000;
 const MAX_ENTRIES = 10_000;
 
 const opened = new Map<string, { value: Readonly<Record<string, unknown>>; until: number }>();
+const keyOf = (aad: string, sealed: string) => `${aad}\n${sealed}`;
+
+/** A copy no caller can share: nested JSON fields (intake answers) are copied too. */
+function copyOf(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record))
+    copy[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+  return copy;
+}
 
 export function openedRecord(aad: string, sealed: string): Record<string, unknown> | undefined {
-  const key = `${aad}\n${sealed}`;
+  const key = keyOf(aad, sealed);
   const hit = opened.get(key);
   if (!hit) return undefined;
   if (hit.until <= Date.now()) {
     opened.delete(key);
     return undefined;
   }
-  // A copy: callers may change what they get (nested JSON fields are copied too).
-  const copy: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hit.value))
-    copy[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
-  return copy;
+  // Callers may change what they get.
+  return copyOf(hit.value);
 }
 
 export function rememberOpened(aad: string, sealed: string, value: Record<string, unknown>): void {
@@ -31,10 +37,7 @@ export function rememberOpened(aad: string, sealed: string, value: Record<string
     const oldest = opened.keys().next();
     if (!oldest.done) opened.delete(oldest.value);
   }
-  const copy: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value))
-    copy[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
-  opened.set(`${aad}\n${sealed}`, { value: copy, until: Date.now() + TTL_MS });
+  opened.set(keyOf(aad, sealed), { value: copyOf(value), until: Date.now() + TTL_MS });
 }
 
 /** Drops every opened record (an erasure on this instance; tests). */
