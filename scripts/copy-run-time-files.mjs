@@ -3,6 +3,7 @@
 // that dist/ runs with production dependencies only and without src/ or migrations/ beside it
 // (docs/operations.md#packaging). `node scripts/copy-run-time-files.mjs [outDir]`, default dist.
 import { cpSync, existsSync, rmSync } from 'node:fs';
+import process from 'node:process';
 import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '..');

@@ -21,7 +21,9 @@ const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as
 
 describe('the build carries its run-time files', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'pss-build-'));
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
 
   it('puts every migration and the privacy notice template where the compiled code looks', () => {
     execFileSync(process.execPath, [path.join(repo, 'scripts/copy-run-time-files.mjs'), out]);
