@@ -8,7 +8,7 @@ import { authCommands } from './modules/auth/index.js';
 import { keyCommands } from './modules/keys/index.js';
 import { privacyCommands } from './modules/privacy/index.js';
 
-/** `npm run cli -- <command> [flags]` (docs/operations.md#command-line). Each module brings its own commands. */
+/** `npm run cli -- <command> [flags]`, or `node dist/src/cli.js` from the build (docs/operations.md#command-line). Each module brings its own commands. */
 const commands: CliCommands<Container> = {
   ...coreCommands,
   ...auditCommands,
@@ -19,11 +19,14 @@ const commands: CliCommands<Container> = {
 
 async function main(): Promise<number> {
   const [name, ...args] = process.argv.slice(2);
-  const command = name ? commands[name] : undefined;
+  const asksForHelp = name === undefined || ['--help', '-h', 'help'].includes(name);
+  const command = asksForHelp ? undefined : commands[name];
   if (!command) {
-    process.stderr.write('usage: npm run cli -- <command> [flags]\n\ncommands:\n');
+    process.stderr.write(
+      'usage: npm run cli -- <command> [flags]  (from the build: node dist/src/cli.js <command> [flags])\n\ncommands:\n',
+    );
     for (const [n, { help }] of Object.entries(commands)) process.stderr.write(`  ${n.padEnd(28)} ${help}\n`);
-    return name ? 2 : 0;
+    return asksForHelp ? 0 : 2;
   }
   let container: Container | undefined;
   const lazy = async () => {

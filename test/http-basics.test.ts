@@ -209,6 +209,13 @@ describe('ALLOWED_HOSTS', () => {
         headers: { host: 'api.pss.example.org' },
       });
       expect(ok.statusCode).toBe(200);
+      // A container or platform health probe uses the instance's address as Host.
+      const probe = await strict.request({
+        method: 'GET',
+        url: '/health/',
+        headers: { host: '10.0.0.7:8000' },
+      });
+      expect(probe.statusCode).toBe(200);
     } finally {
       await strict.close();
     }

@@ -1,13 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditLog, privacyPolicyVersions } from '../src/db/schema.js';
 import { ensurePrivacyPolicy } from '../src/modules/privacy/policy/bootstrap.js';
 import { policyCommands } from '../src/modules/privacy/policy/cli.js';
-import { findNoticeTemplate } from '../src/modules/privacy/policy/template.js';
 import {
   createTestCluster,
   createUserWithSession,
@@ -17,7 +15,6 @@ import {
 } from './helpers/app.js';
 
 const OFFICER = 'info.officer@capaciti.org.za';
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POLICY_KEYS = ['id', 'version', 'title', 'content', 'effective_date', 'is_active', 'created_at'];
 
 // Two instances on one database: first start is run by both at once.
@@ -130,11 +127,6 @@ describe('privacy policy on a fresh install', () => {
       .from(auditLog)
       .where(and(eq(auditLog.resourceType, 'privacy_policy_version'), eq(auditLog.action, 'create')));
     expect(audit).toMatchObject({ actorId: null, actorRole: 'system', resourceId: String(body.id) });
-  });
-
-  it('finds the template from the build output folder too', () => {
-    const fromDist = findNoticeTemplate(path.join(REPO_ROOT, 'dist/src/modules/privacy'));
-    expect(fromDist).toBe(path.join(REPO_ROOT, 'src/modules/privacy/templates/privacy-notice-v1.md'));
   });
 });
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,15 +10,15 @@ import type { Database } from './client.js';
  * its own transaction, under an advisory lock so several instances starting together apply them
  * once. Works the same on PGlite and PostgreSQL.
  */
-export const MIGRATIONS_DIR = findMigrationsDir(path.dirname(fileURLToPath(import.meta.url)));
+export const MIGRATIONS_DIR = migrationsDirBeside(path.dirname(fileURLToPath(import.meta.url)));
 
-/** The repository's migrations/ folder, found upward from this file (src/db or dist/src/db). */
-function findMigrationsDir(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'migrations');
-    if (existsSync(path.join(candidate, 'meta/_journal.json'))) return candidate;
-    if (path.dirname(dir) === dir) return path.resolve(from, '../../migrations');
-  }
+/**
+ * migrations/ two folders above this file's folder: the repository's own from src/db, and from
+ * dist/src/db the copy the build puts in dist/migrations (scripts/copy-run-time-files.mjs), so the
+ * build runs without the repository (docs/operations.md#packaging).
+ */
+export function migrationsDirBeside(dbDir: string): string {
+  return path.resolve(dbDir, '../../migrations');
 }
 const LOCK_ID = 727_001; // arbitrary, stable
 

@@ -74,7 +74,9 @@ export function registerRequestContext(app: FastifyInstance, opts: RequestContex
     if (hosts > 1 || (hosts === 0 && request.raw.httpVersion === '1.1')) {
       return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
     }
-    if (!hostAllowed(request.headers.host, allowedHosts)) {
+    // Health probes (the container's HEALTHCHECK, a platform's checks) reach an instance by its own
+    // address, not the public name; their answers carry nothing built from Host.
+    if (!request.url.startsWith('/health/') && !hostAllowed(request.headers.host, allowedHosts)) {
       return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
     }
     for (const value of Object.values(request.headers)) {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,24 +9,16 @@ import type { Config } from '../../../config.js';
  * contact.
  */
 export const NOTICE_TEMPLATE = 'privacy-notice-v1.md';
-const TEMPLATE_DIR = 'src/modules/privacy/templates';
 /** Completed deletion requests are kept this long (docs/privacy.md#retention: `retention_until`). */
 export const DELETION_RECORD_RETENTION_DAYS = 730;
 
 /**
- * The template's path: in the module's `templates/` folder beside this folder (run from source),
- * else found upward from it in the repository (the build, dist/src/modules/privacy/policy, does not
- * copy Markdown files).
+ * The template's path: the module's `templates/` folder beside this file's folder. From the build
+ * (dist/src/modules/privacy/policy) that is the copy `npm run build` puts there
+ * (scripts/copy-run-time-files.mjs), so the build runs without the repository.
  */
-export function findNoticeTemplate(from = path.dirname(fileURLToPath(import.meta.url))): string {
-  const beside = path.join(from, '..', 'templates', NOTICE_TEMPLATE);
-  if (existsSync(beside)) return beside;
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, TEMPLATE_DIR, NOTICE_TEMPLATE);
-    if (existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir)
-      throw new Error(`privacy notice template ${NOTICE_TEMPLATE} not found from ${from}`);
-  }
+export function noticeTemplatePath(policyDir = path.dirname(fileURLToPath(import.meta.url))): string {
+  return path.join(policyDir, '..', 'templates', NOTICE_TEMPLATE);
 }
 
 export type NoticeConfig = Pick<Config, 'retention' | 'informationOfficerEmail'>;
@@ -62,6 +53,6 @@ export function renderNotice(template: string, values: Record<string, string>): 
 }
 
 export async function renderNoticeTemplate(config: NoticeConfig, effectiveDate: string): Promise<string> {
-  const template = await readFile(findNoticeTemplate(), 'utf8');
+  const template = await readFile(noticeTemplatePath(), 'utf8');
   return renderNotice(template, noticeValues(config, effectiveDate));
 }
