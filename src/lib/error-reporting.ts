@@ -145,7 +145,7 @@ export function initErrorReporting(config: Pick<Config, 'sentry'>, logger: Log):
         const value = context[key];
         if (value !== undefined) scope.setTag(tag, value);
       }
-      client.captureException(err, undefined, scope);
+      client.captureException(err, { originalException: err }, scope);
     },
     flush: async (timeoutMs) => await client.flush(timeoutMs),
   };
