@@ -113,7 +113,13 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
   const reporter = opts.errorReporter;
   registerErrorHandling(app, {
     onUnavailable,
-    ...(reporter?.enabled ? { onServerError: (err, context) => reporter.capture(err, context) } : {}),
+    ...(reporter?.enabled
+      ? {
+          onServerError: (err, context) => {
+            reporter.capture(err, context);
+          },
+        }
+      : {}),
   });
   registerAccessLog(app);
   registerRequestContext(app, {

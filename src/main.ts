@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
   scheduler.start();
-  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   logger.info(
     { database: container.database.kind, redis: Boolean(config.redisUrl) },
     `PSS API listening on http://${shown}:${config.port} (docs: http://${shown}:${config.port}/api/docs/)`,

@@ -44,7 +44,12 @@ async function fakeIngest() {
   return {
     dsn: `http://publickey@127.0.0.1:${String(port)}/1`,
     envelopes,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
 }
 

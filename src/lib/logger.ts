@@ -43,7 +43,7 @@ export function createLogger(
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   if (chooseLogFormat(config, isTerminal) === 'json') {
-    return opts.destination ? pino(options, opts.destination as DestinationStream) : pino(options);
+    return opts.destination ? pino(options, opts.destination) : pino(options);
   }
   return pino(
     options,
