@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   for (const warning of config.warnings) logger.warn(warning);
-  const errorReporter = initErrorReporting(config, logger);
+  const errorReporter = await initErrorReporting(config, logger);
   if (dev.generated.length) {
     logger.warn(
       { file: dev.file, secrets: dev.generated },

@@ -78,7 +78,7 @@ describe('error reporting to Sentry', () => {
     const fresh = await freshDatabase();
     drop = fresh.drop;
     const config = testConfig({ SENTRY_DSN: ingest.dsn, SENTRY_ENVIRONMENT: 'ci' });
-    reporter = initErrorReporting(config, silent);
+    reporter = await initErrorReporting(config, silent);
     c = await createContainer(config, { database: fresh.database, migrate: false });
     app = await buildApp(c, { errorReporter: reporter });
     await app.ready();
@@ -190,7 +190,7 @@ describe('error reporting to Sentry', () => {
   it('sends nothing and costs nothing without SENTRY_DSN', async () => {
     const config = testConfig();
     expect(config.sentry.dsn).toBeUndefined();
-    const off = initErrorReporting(config, silent);
+    const off = await initErrorReporting(config, silent);
     expect(off).toBe(noErrorReporting);
     const job = { name: 'x', run: () => Promise.resolve(undefined) };
     expect(reportingFailures(job, off)).toBe(job);

@@ -1,19 +1,10 @@
-import {
-  NodeClient,
-  Scope,
-  defaultStackParser,
-  linkedErrorsIntegration,
-  makeNodeTransport,
-  type ErrorEvent,
-  type Exception,
-  type StackFrame,
-} from '@sentry/node';
+import type { ErrorEvent, Exception, StackFrame } from '@sentry/node';
 import type { Config } from '../config.js';
 import type { Log } from './log.js';
 
 /**
  * Error reporting to Sentry (docs/operations.md#error-reporting), the same for the web process and the
- * worker. Off (a no-op) without `SENTRY_DSN`.
+ * worker. Off (a no-op, and the SDK is not even loaded) without `SENTRY_DSN`.
  *
  * PRIVACY: an event carries the error's type, its message scrubbed (no query parameters, no e-mail
  * addresses), its stack frames (file, function, line; no variables, no source lines) and the tags below;
@@ -103,9 +94,14 @@ export function scrubEvent(event: ErrorEvent): ErrorEvent {
   };
 }
 
-export function initErrorReporting(config: Pick<Config, 'sentry'>, logger: Log): ErrorReporter {
+export async function initErrorReporting(
+  config: Pick<Config, 'sentry'>,
+  logger: Log,
+): Promise<ErrorReporter> {
   const { dsn, environment } = config.sentry;
   if (!dsn) return noErrorReporting;
+  const { NodeClient, Scope, defaultStackParser, linkedErrorsIntegration, makeNodeTransport } =
+    await import('@sentry/node');
   const client = new NodeClient({
     dsn,
     environment,
