@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Container } from './container.js';
+import type { ErrorReporter } from './lib/error-reporting.js';
 import { ApiError } from './lib/errors.js';
 import { installValidationMessages } from './lib/validation.js';
 import { authRoutes, passwordRoutes, sessionAdminRoutes, twoFactorRoutes } from './modules/auth/index.js';
@@ -33,6 +34,8 @@ import { registerSecurityHeaders } from './plugins/security-headers.js';
 export interface BuildAppOptions {
   /** A pino logger; none (silent) when omitted. */
   logger?: FastifyBaseLogger;
+  /** Where 5xx failures are reported besides the log (lib/error-reporting.ts); none when omitted. */
+  errorReporter?: ErrorReporter;
 }
 
 /** Every API module, mounted under both `/api` and `/api/v1` (docs/contract.md#routing). */
@@ -107,7 +110,17 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     c.metrics.unavailable(dependency);
     c.monitors[dependency]?.suspect();
   };
-  registerErrorHandling(app, { onUnavailable });
+  const reporter = opts.errorReporter;
+  registerErrorHandling(app, {
+    onUnavailable,
+    ...(reporter?.enabled
+      ? {
+          onServerError: (err, context) => {
+            reporter.capture(err, context);
+          },
+        }
+      : {}),
+  });
   registerAccessLog(app);
   registerRequestContext(app, {
     trustedProxies: config.trustedProxies,

@@ -138,7 +138,7 @@ const logLevel = z
 const envSchema = z.object({
   APP_ENV: appEnv,
   PORT: int(8000, 0, 65535),
-  HOST: str('0.0.0.0'),
+  HOST: optStr,
   BODY_LIMIT_BYTES: int(1048576, 1024, 100 * 1024 * 1024),
   DATABASE_URL: optStr,
   DATABASE_POOL_MAX: int(10, 1, 1000),
@@ -152,10 +152,6 @@ const envSchema = z.object({
     .default('pss:'),
   SECRET_KEY: optStr,
   JWT_SIGNING_KEY: optStr,
-  JWT_ALGORITHM: z
-    .enum(['HS256'])
-    .optional()
-    .transform((v) => v ?? 'HS256'),
   ACCESS_TOKEN_TTL: int(900, 30, 86400),
   REFRESH_TOKEN_TTL: int(604800, 60, 90 * 86400),
   SESSION_MAX_LIFETIME: int(2592000, 60, 365 * 86400),
@@ -165,8 +161,6 @@ const envSchema = z.object({
   FIELD_ENCRYPTION_ACTIVE_KEY: optStr,
   BLIND_INDEX_KEY: optStr,
   AUDIT_CHAIN_KEY: optStr,
-  KEY_BACKUP_RETENTION_DAYS: int(35, 0, 3650),
-  LEGACY_FIELD_ENCRYPTION_KEY: optStr,
   TIME_ZONE: str('Africa/Johannesburg'),
   ALLOWED_HOSTS: list(''),
   CORS_ALLOWED_ORIGINS: optStr,
@@ -200,7 +194,6 @@ const envSchema = z.object({
   CAPTCHA_TRIGGER_THRESHOLD: int(3, 0, 1000),
   CAPTCHA_FAILED_LOGIN_TIMEOUT: int(900, 1, 86400),
   CAPTCHA_VERIFY_URL: optStr,
-  RECAPTCHA_PUBLIC_KEY: str(''),
   RECAPTCHA_PRIVATE_KEY: str(''),
   RECAPTCHA_REQUIRED_SCORE: num(0.5),
   CAPTCHA_BYPASS_IPS: list(''),
@@ -231,13 +224,12 @@ const envSchema = z.object({
   DJANGO_SUPERUSER_LAST_NAME: str('User'),
   SENTRY_DSN: optStr,
   SENTRY_ENVIRONMENT: optStr,
-  SENTRY_TRACES_SAMPLE_RATE: num(0),
   METRICS_TOKEN: optStr,
   LOG_LEVEL: logLevel,
   LOG_FORMAT: z
-    .enum(['json', 'pretty'])
+    .enum(['json', 'pretty', ''])
     .optional()
-    .transform((v) => v ?? 'json'),
+    .transform((v) => (v === '' ? undefined : v)),
   INFORMATION_OFFICER_EMAIL: optStr,
 });
 
@@ -248,6 +240,7 @@ export interface Config {
   env: AppEnv;
   isProduction: boolean;
   port: number;
+  /** Default: 127.0.0.1 outside production (it holds generated secrets and health data), 0.0.0.0 in production. */
   host: string;
   bodyLimit: number;
   databaseUrl: string | undefined;
@@ -259,7 +252,6 @@ export interface Config {
   redisKeyPrefix: string;
   jwt: {
     signingKey: string;
-    algorithm: 'HS256';
     accessTtl: number;
     refreshTtl: number;
     setupTtl: number;
@@ -273,7 +265,6 @@ export interface Config {
     blindIndexKey: Buffer;
     /** The audit chain's HMAC key (docs/privacy.md#append-only-chain); unset: derived from the blind-index key. */
     auditChainKey: Buffer | undefined;
-    backupRetentionDays: number;
   };
   timeZone: string;
   allowedHosts: string[];
@@ -293,7 +284,6 @@ export interface Config {
     triggerThreshold: number;
     failedLoginTimeout: number;
     verifyUrl: string | undefined;
-    siteKey: string;
     secret: string;
     requiredScore: number;
     bypassIps: string[];
@@ -322,13 +312,18 @@ export interface Config {
     exportTtlHours: number;
   };
   intakeRequireMedicalConsent: boolean;
+  /** Staff passwords older than this many days refuse sign-in (docs/auth.md#password-expiry); 0 = off. */
   passwordMaxAgeDays: number;
   bootstrapSuperuser: { email: string; password: string; firstName: string; lastName: string } | undefined;
-  sentry: { dsn: string | undefined; environment: string | undefined; tracesSampleRate: number };
+  /** Error reporting (docs/operations.md#error-reporting); no DSN = off. */
+  sentry: { dsn: string | undefined; environment: string };
   metricsToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  logFormat: 'json' | 'pretty';
+  /** Unset: pretty on a terminal outside production, else JSON (lib/logger.ts). */
+  logFormat: 'json' | 'pretty' | undefined;
   informationOfficerEmail: string;
+  /** Things worth telling the operator at start (variables this service does not use); the entry point logs them. */
+  warnings: readonly string[];
 }
 
 export const RATE_SCOPES = [
@@ -371,6 +366,40 @@ function parseKeyRing(raw: string, problems: string[]): Map<string, Buffer> {
     ring.set(kid, key);
   }
   return ring;
+}
+
+/**
+ * Variables the original (or an earlier configuration) had that this service does not read, and why
+ * (docs/operations.md#variables-not-used). Setting one is not an error, so a configuration written for the
+ * original still starts; the entry point logs a warning for each.
+ */
+export const NOT_USED: Readonly<Record<string, string>> = {
+  JWT_ALGORITHM: 'tokens are always signed with HS256',
+  RECAPTCHA_PUBLIC_KEY: "the site key is the front end's setting; the API only needs RECAPTCHA_PRIVATE_KEY",
+  LEGACY_FIELD_ENCRYPTION_KEY:
+    'the importer from the original database (a CLI command) will read it; the service does not',
+  KEY_BACKUP_RETENTION_DAYS:
+    'backups are made by the database platform, not by this service: keep data_keys backups within your retention (docs/privacy.md#crypto-shredding)',
+  SENTRY_TRACES_SAMPLE_RATE: 'only errors are reported to Sentry, no performance traces',
+};
+
+function notUsedWarnings(source: Record<string, string | undefined>): string[] {
+  return Object.entries(NOT_USED)
+    .filter(([name]) => source[name] !== undefined && source[name].trim() !== '')
+    .map(([name, why]) => `${name} is not used by this service: ${why}`);
+}
+
+function validSentryDsn(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.username !== '' &&
+      /^\/(.+\/)?\d+$/.test(url.pathname)
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** Parse `source` (normally process.env). Throws ConfigError with one line per problem. */
@@ -455,13 +484,15 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
         lastName: e.DJANGO_SUPERUSER_LAST_NAME,
       };
   }
+  if (e.SENTRY_DSN !== undefined && !validSentryDsn(e.SENTRY_DSN))
+    problems.push('SENTRY_DSN: expected http(s)://<public key>@<host>/<project id>');
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
     env,
     isProduction,
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     bodyLimit: e.BODY_LIMIT_BYTES,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
@@ -471,7 +502,6 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwt: {
       signingKey,
-      algorithm: e.JWT_ALGORITHM,
       accessTtl: e.ACCESS_TOKEN_TTL,
       refreshTtl: e.REFRESH_TOKEN_TTL,
       setupTtl: 900,
@@ -484,7 +514,6 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       activeKeyId,
       blindIndexKey,
       auditChainKey,
-      backupRetentionDays: e.KEY_BACKUP_RETENTION_DAYS,
     },
     timeZone: e.TIME_ZONE,
     allowedHosts: e.ALLOWED_HOSTS,
@@ -522,7 +551,6 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       triggerThreshold: e.CAPTCHA_TRIGGER_THRESHOLD,
       failedLoginTimeout: e.CAPTCHA_FAILED_LOGIN_TIMEOUT,
       verifyUrl: e.CAPTCHA_VERIFY_URL,
-      siteKey: e.RECAPTCHA_PUBLIC_KEY,
       secret: e.RECAPTCHA_PRIVATE_KEY,
       requiredScore: e.RECAPTCHA_REQUIRED_SCORE,
       bypassIps: e.CAPTCHA_BYPASS_IPS,
@@ -555,12 +583,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     bootstrapSuperuser,
     sentry: {
       dsn: e.SENTRY_DSN,
-      environment: e.SENTRY_ENVIRONMENT,
-      tracesSampleRate: e.SENTRY_TRACES_SAMPLE_RATE,
+      environment: e.SENTRY_ENVIRONMENT ?? env,
     },
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     informationOfficerEmail: e.INFORMATION_OFFICER_EMAIL ?? e.ADMIN_NOTIFICATION_EMAIL,
+    warnings: Object.freeze(notUsedWarnings(source)),
   });
 }

@@ -1,9 +1,10 @@
-import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContainer } from './container.js';
 import { MigrationDriftError } from './db/migrate.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
+import { initErrorReporting, reportingFailures } from './lib/error-reporting.js';
+import { createLogger } from './lib/logger.js';
 import { scheduledJobs } from './jobs/definitions.js';
 import { createScheduler } from './jobs/scheduler.js';
 import { ensurePrivacyPolicy } from './modules/privacy/index.js';
@@ -22,21 +23,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({
-    level: config.logLevel,
-    // SECURITY: never log credentials or tokens, whatever a log call passes in.
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        '*.password',
-        '*.token',
-        '*.refresh',
-        '*.access',
-      ],
-      censor: '[redacted]',
-    },
-  });
+  const logger = createLogger(config);
+  for (const warning of config.warnings) logger.warn(warning);
+  const errorReporter = await initErrorReporting(config, logger);
   if (dev.generated.length) {
     logger.warn(
       { file: dev.file, secrets: dev.generated },
@@ -51,19 +40,21 @@ async function main(): Promise<void> {
     logger.warn('no superuser yet: create one with `npm run cli -- users:create-superuser --email <e-mail>`');
   }
   logger.info({ outcome: await ensurePrivacyPolicy(container) }, 'privacy policy');
-  const app = await buildApp(container, { logger });
-  const scheduler = createScheduler(container.kv, scheduledJobs(container), logger, container.metrics.job);
+  const app = await buildApp(container, { logger, errorReporter });
+  const jobs = scheduledJobs(container).map((job) => reportingFailures(job, errorReporter));
+  const scheduler = createScheduler(container.kv, jobs, logger, container.metrics.job);
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await scheduler.stop();
     await app.close();
+    await errorReporter.flush(2000);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
   scheduler.start();
-  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   logger.info(
     { database: container.database.kind, redis: Boolean(config.redisUrl) },
     `PSS API listening on http://${shown}:${config.port} (docs: http://${shown}:${config.port}/api/docs/)`,

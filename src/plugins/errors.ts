@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { violatedUnique } from '../db/errors.js';
+import type { ErrorContext } from '../lib/error-reporting.js';
 import { ApiError, type FieldErrors } from '../lib/errors.js';
 import { loggableError } from '../lib/loggable-error.js';
 import {
@@ -111,6 +112,19 @@ function namedDependency(error: ApiError): Dependency | null {
 export interface ErrorHandlingOptions {
   /** Told when a request failed because a dependency is unreachable (starts an outage probe). */
   onUnavailable?: (dependency: Dependency) => void;
+  /** Told of every 5xx logged as an error (not outages): the error reporter (docs/operations.md#error-reporting). */
+  onServerError?: (err: unknown, context: ErrorContext) => void;
+}
+
+/** What an error report may say about the request: ids, the route's pattern, method and status; no values. */
+function reportContext(request: FastifyRequest, errorId: string, status: number): ErrorContext {
+  return {
+    errorId,
+    requestId: request.id,
+    route: request.routeOptions.url ?? 'unmatched',
+    method: request.method,
+    status,
+  };
 }
 
 export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingOptions = {}): void {
@@ -142,6 +156,7 @@ export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingO
       // Every 5xx logs its cause (or at least itself) under the id the client sees.
       const errorId = newErrorId();
       request.log.error({ err: loggableError(error.cause ?? error), error_id: errorId }, error.detail);
+      opts.onServerError?.(error.cause ?? error, reportContext(request, errorId, error.status));
       return sendError(reply, error, errorId);
     }
     if (hasZodFastifySchemaValidationErrors(error) || (error.validation && error.validation.length > 0)) {
@@ -155,6 +170,7 @@ export function registerErrorHandling(app: FastifyInstance, opts: ErrorHandlingO
     const errorId = newErrorId();
     // SECURITY: the cause goes to the log only, tagged with the id the client sees.
     request.log.error({ err: loggableError(error), error_id: errorId }, 'unhandled error');
+    opts.onServerError?.(error, reportContext(request, errorId, 500));
     return sendError(
       reply,
       new ApiError(500, 'server_error', 'An unexpected error occurred. Please try again later.'),

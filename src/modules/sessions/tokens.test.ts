@@ -4,7 +4,6 @@ import { createTokenService } from './tokens.js';
 
 const config = {
   signingKey: 'k'.repeat(48),
-  algorithm: 'HS256' as const,
   accessTtl: 900,
   refreshTtl: 604800,
   setupTtl: 900,

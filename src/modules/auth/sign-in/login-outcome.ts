@@ -8,6 +8,7 @@ export type LoginOutcome =
   | 'success'
   | '2fa_required'
   | '2fa_setup_required'
+  | 'password_expired'
   | 'invalid_credentials'
   | 'locked'
   | 'captcha_required'
@@ -21,6 +22,7 @@ const LOGIN_ERROR_OUTCOMES: Record<string, LoginOutcome> = {
   locked_out: 'locked',
   captcha_required: 'captcha_required',
   '2fa_setup_required': '2fa_setup_required',
+  password_expired: 'password_expired',
   validation_error: 'invalid_input',
   service_unavailable: 'unavailable',
 };

@@ -26,11 +26,12 @@ import type { Captcha } from './captcha.js';
 import type { Lockout } from './lockout.js';
 import type { LoginCompletion } from './login-completion.js';
 import { loginOutcomeOf, type LoginOutcome } from './login-outcome.js';
+import { passwordExpired, passwordExpiredError } from './password-expiry.js';
 import type { PendingTwoFactor } from './pending-2fa.js';
 
 export interface AuthServiceDeps {
   db: Db;
-  config: Pick<Config, 'allowedEmailDomains' | 'frontendUrl'> & {
+  config: Pick<Config, 'allowedEmailDomains' | 'frontendUrl' | 'passwordMaxAgeDays'> & {
     jwt: Pick<Config['jwt'], 'refreshTtl' | 'reuseGraceSeconds'>;
   };
   hasher: PasswordHasher;
@@ -145,6 +146,22 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (check.needsRehash && user.password) {
       // Only over the hash just verified: a password changed meanwhile is never undone.
       await createUserRepo(db).replacePasswordHash(user.id, user.password, await hasher.hash(password));
+    }
+    // After the password proved right (a wrong one learns nothing), before any 2FA step or session.
+    if (passwordExpired(user, config.passwordMaxAgeDays, now())) {
+      await recordAudit(
+        db,
+        { actor: null, meta },
+        {
+          action: 'login_failed',
+          resourceType: 'user',
+          resourceId: user.id,
+          subjectUserId: user.id,
+          outcome: 'denied',
+          reason: 'password_expired',
+        },
+      );
+      throw passwordExpiredError(config.passwordMaxAgeDays);
     }
     if (user.totpEnabled) {
       await pending2fa.start(user);
