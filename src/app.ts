@@ -12,6 +12,7 @@ import { dashboardRoutes } from './modules/dashboard/index.js';
 import { healthRoutes } from './modules/health/index.js';
 import { intakeRoutes } from './modules/intake/index.js';
 import { journalRoutes } from './modules/journal/index.js';
+import { jobRoutes } from './modules/jobs/index.js';
 import { usersRoutes } from './modules/users/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import { privacyRoutes } from './modules/privacy/index.js';
@@ -50,6 +51,7 @@ function apiModules(c: Container) {
     await app.register(journalRoutes(c));
     await app.register(adminNotesRoutes(c));
     await app.register(dashboardRoutes(c));
+    await app.register(jobRoutes(c));
     await app.register(popiaModules(c));
   };
 }

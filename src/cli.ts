@@ -5,6 +5,7 @@ import { createContainer, type Container } from './container.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
 import { auditCommands } from './modules/audit/index.js';
 import { authCommands } from './modules/auth/index.js';
+import { jobCommands } from './modules/jobs/index.js';
 import { keyCommands } from './modules/keys/index.js';
 import { privacyCommands } from './modules/privacy/index.js';
 
@@ -13,6 +14,7 @@ const commands: CliCommands<Container> = {
   ...coreCommands,
   ...auditCommands,
   ...authCommands,
+  ...jobCommands,
   ...keyCommands,
   ...privacyCommands,
 };
@@ -34,7 +36,10 @@ async function main(): Promise<number> {
     return container;
   };
   try {
-    return await command.run(args, lazy);
+    const code = await command.run(args, lazy);
+    // E-mails a command queued (e.g. erasure notices) are sent, or handed to the worker, before exit.
+    await container?.jobs.flush();
+    return code;
   } finally {
     await container?.close();
   }

@@ -150,6 +150,11 @@ const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ":", ".", "_", "-"')
     .default('pss:'),
+  JOB_RUNNER: z.enum(['worker', 'in-process']).optional(),
+  WORKER_PORT: int(8001, 0, 65535),
+  WORKER_CONCURRENCY: int(4, 1, 64),
+  WORKER_LOCK_SECONDS: int(30, 2, 3600),
+  SHUTDOWN_GRACE_SECONDS: int(25, 0, 600),
   SECRET_KEY: optStr,
   JWT_SIGNING_KEY: optStr,
   ACCESS_TOKEN_TTL: int(900, 30, 86400),
@@ -250,6 +255,16 @@ export interface Config {
   redisUrl: string | undefined;
   /** Start of every shared-store key; the deployment id follows it (docs/operations.md#dependency-outages). */
   redisKeyPrefix: string;
+  /** Background jobs (docs/operations.md#background-jobs). */
+  jobs: {
+    /** `worker`: BullMQ on Redis, run by `npm run worker`; `in-process`: the web process runs them. */
+    runner: 'worker' | 'in-process';
+    workerPort: number;
+    concurrency: number;
+    lockMs: number;
+  };
+  /** How long SIGTERM waits for requests and jobs in flight before closing. */
+  shutdownGraceMs: number;
   jwt: {
     signingKey: string;
     accessTtl: number;
@@ -486,6 +501,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   }
   if (e.SENTRY_DSN !== undefined && !validSentryDsn(e.SENTRY_DSN))
     problems.push('SENTRY_DSN: expected http(s)://<public key>@<host>/<project id>');
+  if (e.JOB_RUNNER === 'worker' && !e.REDIS_URL)
+    problems.push(
+      'JOB_RUNNER: "worker" needs REDIS_URL (the queue lives in Redis); use "in-process" without Redis',
+    );
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -500,6 +519,13 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    jobs: {
+      runner: e.JOB_RUNNER ?? (e.REDIS_URL ? 'worker' : 'in-process'),
+      workerPort: e.WORKER_PORT,
+      concurrency: e.WORKER_CONCURRENCY,
+      lockMs: e.WORKER_LOCK_SECONDS * 1000,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     jwt: {
       signingKey,
       accessTtl: e.ACCESS_TOKEN_TTL,

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { createInfrastructure, type ContainerOptions } from './infrastructure.js';
+import { defineJobs } from './jobs/definitions.js';
 import { createServices } from './services.js';
 
 export { systemClock, type Clock, type ContainerOptions, type Infrastructure } from './infrastructure.js';
@@ -11,6 +12,8 @@ export { systemClock, type Clock, type ContainerOptions, type Infrastructure } f
  */
 export async function createContainer(config: Config, opts: ContainerOptions = {}) {
   const infra = await createInfrastructure(config, opts);
-  return { ...infra, ...createServices(infra) };
+  const services = createServices(infra);
+  defineJobs(infra, services);
+  return { ...infra, ...services };
 }
 export type Container = Awaited<ReturnType<typeof createContainer>>;

@@ -19,6 +19,7 @@ import {
   redisReady,
   type KeyValueStore,
 } from './lib/kv.js';
+import { noErrorReporting, type ErrorReporter } from './lib/error-reporting.js';
 import { loggableError } from './lib/loggable-error.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
 import { createArgon2Threads } from './lib/password/argon2-threads.js';
@@ -27,7 +28,8 @@ import { createTimestampFormatter } from './lib/time.js';
 import { createMetrics, type Metrics } from './plugins/metrics.js';
 import { createLimiterFactory } from './lib/limiter.js';
 import { createCaptcha, createLockout, createPendingTwoFactor } from './modules/auth/index.js';
-import { createMailer } from './modules/mail/index.js';
+import { createJobRunner, type JobHandler, type ScheduledJob } from './modules/jobs/index.js';
+import { createMailer, MAIL_JOB } from './modules/mail/index.js';
 import {
   createSessionRepo,
   createSessionService,
@@ -60,6 +62,13 @@ export interface ContainerOptions {
   waitForDatabaseMs?: number;
   /** Replaces REDIS_KEY_PREFIX (lets test runs share one Redis without meeting). */
   redisPrefix?: string;
+  /**
+   * With JOB_RUNNER=worker: `worker` runs the queue's jobs in this process (npm run worker);
+   * default `producer` (web, CLI): only hands work to the queue.
+   */
+  jobRole?: 'worker' | 'producer';
+  /** Where failures of background jobs are reported (Sentry when configured). */
+  errorReporter?: ErrorReporter;
 }
 
 /**
@@ -178,6 +187,39 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   const users = createUserReader({ cipher, dataKeys, fmt, cache: caches.users });
   const createAccount = createAccountCreator({ hasher, cipher, dataKeys, now });
   const mailer = createMailer(config, logger, metrics.email);
+  // Filled by the composition root once services exist (container.ts), before any job runs.
+  const jobHandlers: Record<string, JobHandler> = { [MAIL_JOB]: (data) => mailer.deliver(data) };
+  const scheduledJobs: ScheduledJob[] = [];
+  const jobs = createJobRunner({
+    db,
+    cipher,
+    blindIndexKey: config.encryption.blindIndexKey,
+    handlers: jobHandlers,
+    scheduled: scheduledJobs,
+    timeZone: config.timeZone,
+    logger,
+    onOutcome: metrics.job,
+    claim: (key, ttlSeconds) => kv.setIfAbsent(key, String(process.pid), ttlSeconds),
+    attempts: config.email.maxRetries + 1,
+    backoffMs: config.email.retryDelaySeconds * 1000,
+    queue:
+      config.jobs.runner === 'worker' && config.redisUrl
+        ? {
+            redisUrl: config.redisUrl,
+            prefix: `${namespace}bull`,
+            role: opts.jobRole ?? 'producer',
+            concurrency: config.jobs.concurrency,
+            lockMs: config.jobs.lockMs,
+          }
+        : undefined,
+  });
+  mailer.useQueue(
+    (job, data, tx) => jobs.enqueue(job, data, tx),
+    () => {
+      jobs.kick();
+    },
+  );
+  metrics.queueDepth(() => jobs.depth());
   const makeLimiter = createLimiterFactory({ redis, pool: database.pool, prefix: namespace });
   const lockout = createLockout(config, makeLimiter, {
     onLocked: (kind, target) => {
@@ -219,16 +261,21 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
     createAccount,
     metrics,
     mailer,
+    /** Background jobs: enqueue (outbox), run, list failures (docs/operations.md#background-jobs). */
+    jobs,
+    jobHandlers,
+    scheduledJobs,
+    errorReporter: opts.errorReporter ?? noErrorReporting,
     lockout,
     makeLimiter,
     captcha,
     pending2fa,
     logger,
     touchSession: (sessionId: number, at: Date) => createSessionRepo(db).touch(sessionId, at),
-    async close() {
+    async close(graceMs = config.shutdownGraceMs) {
+      await jobs.stop(graceMs);
       databaseMonitor.close();
       redisMonitor?.close();
-      await mailer.idle();
       mailer.close();
       await kv.close();
       await hashThreads.close();

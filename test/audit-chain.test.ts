@@ -210,7 +210,7 @@ describe('writers do not wait for each other', () => {
 describe('audit:seal, audit:verify and the audit.seal job', () => {
   it('the job runs every 5 s and logs the new head; audit:seal seals what is left', async () => {
     const job = auditJobs(c).find((j) => j.name === 'audit.seal')!;
-    expect(job.everyMs).toBe(5000);
+    expect(job.schedule).toEqual({ everyMs: 5000 });
     await write(database.db, 'sealed_by_job');
     let ran = await job.run();
     while (ran?.sealed === 0) ran = await job.run();

@@ -140,7 +140,7 @@ describe('users:reset-2fa', () => {
       reason: 'cli reset',
       outcome: 'success',
     });
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     expect(t.c.mailer.sent.filter((m) => m.to === user.email && m.template === '2fa_disabled')).toHaveLength(
       1,
     );

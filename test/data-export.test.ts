@@ -13,7 +13,6 @@ import {
 import { exportCommands } from '../src/modules/privacy/export/cli.js';
 import { exportJobs } from '../src/modules/privacy/export/jobs.js';
 import { processPendingExports, purgeExpiredExports } from '../src/modules/privacy/export/processing.js';
-import { exportWorkIdle } from '../src/modules/privacy/export/service.js';
 import { utcToday } from '../src/lib/time.js';
 import {
   createTestApp,
@@ -340,8 +339,8 @@ describe('export jobs (POST popia/data-export/)', () => {
     });
     jobId = job.id as number;
 
-    // Built right after the request, without waiting for the scheduled job.
-    await exportWorkIdle(t.c);
+    // Built by the job the request enqueued, without waiting for the scheduled sweep.
+    await t.c.jobs.idle();
     const [built0] = await t.c.db.select().from(dataExportRequests).where(eq(dataExportRequests.id, jobId));
     expect(built0!.status).toBe('completed');
     expect(await processPendingExports(t.c)).toEqual({ completed: 0, failed: 0 });
@@ -353,7 +352,7 @@ describe('export jobs (POST popia/data-export/)', () => {
     const done = got.json<{ completed_at: string; expires_at: string }>();
     expect(Date.parse(done.expires_at) - Date.parse(done.completed_at)).toBe(48 * 3_600_000);
 
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     const mail = t.c.mailer.sent.filter((m) => m.to === alice.email && m.template === 'export_ready');
     expect(mail).toHaveLength(1);
     expect(mail[0]!.subject).toBe('Your PSS data export is ready');
@@ -434,7 +433,7 @@ describe('export jobs (POST popia/data-export/)', () => {
   });
 
   it('refuses a second request while one is pending or processing (400 with request_id)', async () => {
-    await exportWorkIdle(t.c);
+    await t.c.jobs.idle();
     for (const status of ['pending', 'processing'] as const) {
       const dave = await registerCandidate(t);
       const [busy] = await t.c.db
@@ -453,7 +452,7 @@ describe('export jobs (POST popia/data-export/)', () => {
   });
 
   it('the job builds pending requests (as the scheduler runs it); a failing build is marked failed', async () => {
-    await exportWorkIdle(t.c);
+    await t.c.jobs.idle();
     const erin = await registerCandidate(t);
     await ok('POST', '/api/journal/', erin.access, {
       date: '2024-06-06',
@@ -476,7 +475,7 @@ describe('export jobs (POST popia/data-export/)', () => {
       errorMessage: 'The export could not be generated.',
       document: null,
     });
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     expect(t.c.mailer.sent.filter((m) => m.template === 'export_ready').map((m) => m.to)).toEqual([
       alice.email,
       bob.email,
@@ -484,9 +483,9 @@ describe('export jobs (POST popia/data-export/)', () => {
   });
 
   it('registers the build and purge jobs', () => {
-    expect(exportJobs(t.c).map((j) => [j.name, j.everyMs])).toEqual([
-      ['export.build', 15_000],
-      ['exports.purge', 3_600_000],
+    expect(exportJobs(t.c).map((j) => [j.name, j.schedule])).toEqual([
+      ['export.build-pending', { everyMs: 60_000 }],
+      ['exports.purge', { cron: '0 * * * *' }],
     ]);
   });
 

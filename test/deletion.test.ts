@@ -71,7 +71,7 @@ const REQUEST_KEYS = [
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?[+-]\d{2}:\d{2}$/;
 
 async function mails(template: string, to?: string) {
-  await t.c.mailer.idle();
+  await t.c.jobs.idle();
   return t.c.mailer.sent.filter((m) => m.template === template && (to === undefined || m.to === to));
 }
 

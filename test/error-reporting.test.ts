@@ -5,8 +5,6 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createContainer, type Container } from '../src/container.js';
-import { createScheduler } from '../src/jobs/scheduler.js';
-import { createMemoryStore } from '../src/lib/kv.js';
 import {
   initErrorReporting,
   noErrorReporting,
@@ -79,7 +77,7 @@ describe('error reporting to Sentry', () => {
     drop = fresh.drop;
     const config = testConfig({ SENTRY_DSN: ingest.dsn, SENTRY_ENVIRONMENT: 'ci' });
     reporter = await initErrorReporting(config, silent);
-    c = await createContainer(config, { database: fresh.database, migrate: false });
+    c = await createContainer(config, { database: fresh.database, migrate: false, errorReporter: reporter });
     app = await buildApp(c, { errorReporter: reporter });
     await app.ready();
     // A defect, not an outage: writing a journal entry's audit row fails, with the author's e-mail in
@@ -165,20 +163,32 @@ describe('error reporting to Sentry', () => {
     }
   });
 
-  it('reports a failed background job with the job name, without the query parameters of its error', async () => {
+  it('reports a failed background job with the job name, and none of its data', async () => {
+    // A job the e-mail worker cannot run (an unknown template): it fails, is retried, and is reported.
+    await c.jobs.enqueue('email.send', {
+      template: 'no_such_template',
+      to: 'thandi@capaciti.org.za',
+      data: {},
+    });
+    await c.jobs.idle();
+    expect(await reporter.flush(5000)).toBe(true);
+    const event = events(ingest.envelopes).find(
+      (e) => (e.tags as Record<string, unknown>).job === 'email.send',
+    );
+    expect(JSON.stringify(event?.exception)).toContain('malformed e-mail job');
+    expect(ingest.envelopes.join('\n')).not.toContain('thandi');
+  });
+
+  it('a failed scheduled job is reported with its name, without the query parameters of its error', async () => {
     const failing = {
       name: 'retention.inactive',
-      everyMs: 60_000,
+      schedule: { cron: '0 3 * * *' },
       run: () =>
         Promise.reject(
           new Error('Failed query: select 1 from users where email = $1\nparams: thandi@capaciti.org.za'),
         ),
     };
-    const lines: string[] = [];
-    const logger = { info: () => undefined, error: (_o: object, msg: string) => lines.push(msg) };
-    const scheduler = createScheduler(createMemoryStore(), [reportingFailures(failing, reporter)], logger);
-    expect(await scheduler.runOnce(reportingFailures(failing, reporter))).toBe('ran');
-    expect(lines).toContain('job failed');
+    await expect(reportingFailures(failing, reporter).run()).rejects.toThrow('Failed query');
     expect(await reporter.flush(5000)).toBe(true);
     const event = events(ingest.envelopes).find(
       (e) => (e.tags as Record<string, unknown>).job === 'retention.inactive',

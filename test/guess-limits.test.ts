@@ -88,7 +88,7 @@ function cluster(env: Record<string, string | undefined>, size: number) {
     async alerts(): Promise<number> {
       let n = 0;
       for (const a of state.apps) {
-        await a.c.mailer.idle();
+        await a.c.jobs.idle();
         n += a.c.mailer.sent.filter((m) => m.template === 'lockout_alert' && m.to === ADMIN_EMAIL).length;
       }
       return n;

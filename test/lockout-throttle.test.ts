@@ -79,7 +79,7 @@ function expectLocked(res: Awaited<ReturnType<typeof login>>): void {
 }
 
 async function lockoutAlerts(): Promise<number> {
-  await t.c.mailer.idle();
+  await t.c.jobs.idle();
   return t.c.mailer.sent.filter((m) => m.template === 'lockout_alert' && m.to === ADMIN_EMAIL).length;
 }
 

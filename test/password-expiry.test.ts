@@ -68,7 +68,7 @@ describe('staff password expiry', () => {
       url: '/api/auth/password-reset/request/',
       payload: { email: admin.email },
     });
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     const mail = t.c.mailer.sent.find((m) => m.to === admin.email && m.template === 'password_reset');
     const token = /reset-password\?token=([A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1];
     expect(token).toBeDefined();

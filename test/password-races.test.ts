@@ -70,7 +70,7 @@ describe('concurrent password reset confirmations', () => {
   it('one token, two confirmations at once: one 200, the other "Invalid or expired token"', async () => {
     const user = await registerCandidate(app(0));
     expect((await post(0, '/api/auth/password-reset/request/', { email: user.email })).statusCode).toBe(200);
-    await app(0).c.mailer.idle();
+    await app(0).c.jobs.idle();
     const mail = app(0).c.mailer.sent.find((m) => m.template === 'password_reset' && m.to === user.email);
     const token = /token=([A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1];
     expect(token).toBeDefined();

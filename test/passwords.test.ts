@@ -25,7 +25,7 @@ const post = (url: string, payload: object, token?: string) =>
   t.request({ method: 'POST', url, payload, ...(token ? { token } : {}) });
 const NEW_PASSWORD = 'Fresh#Garden-2026-Kite';
 const mailsTo = async (email: string, subject: string) => {
-  await t.c.mailer.idle();
+  await t.c.jobs.idle();
   return smtp.inbox.filter((m) => m.to.includes(email) && m.subject === subject);
 };
 
@@ -161,11 +161,11 @@ describe('password reset', () => {
   });
 
   it('answers an unknown address exactly like a known one and sends nothing', async () => {
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     const before = smtp.inbox.length;
     const res = await post('/api/auth/password-reset/request/', { email: 'nobody.here@capaciti.org.za' });
     expect(res.statusCode).toBe(200);
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     expect(smtp.inbox.length).toBe(before);
   });
 

@@ -104,7 +104,7 @@ async function scheduleOf(userId: number): Promise<Json | undefined> {
 }
 
 async function mails(template: string, to?: string) {
-  await t.c.mailer.idle();
+  await t.c.jobs.idle();
   return t.c.mailer.sent.filter((m) => m.template === template && (to === undefined || m.to === to));
 }
 
@@ -496,11 +496,12 @@ describe('CLI and jobs', () => {
 
   it('declares the four jobs; retention.inactive erases only when INACTIVE_ACCOUNT_CLEANUP_EXECUTE is on', async () => {
     const jobs = retentionJobs(t.c);
-    expect(jobs.map((j) => [j.name, j.everyMs])).toEqual([
-      ['deletion.run-due', 3_600_000],
-      ['retention.inactive', 86_400_000],
-      ['sessions.cleanup', 86_400_000],
-      ['deletion-requests.purge', 86_400_000],
+    // docs/operations.md#scheduled-jobs: hourly, 03:00, 02:00 and 04:00 in TIME_ZONE.
+    expect(jobs.map((j) => [j.name, j.schedule])).toEqual([
+      ['deletion.run-due', { cron: '0 * * * *' }],
+      ['retention.inactive', { cron: '0 3 * * *' }],
+      ['sessions.cleanup', { cron: '0 2 * * *' }],
+      ['deletion-requests.purge', { cron: '0 4 * * *' }],
     ]);
     expect(t.c.config.retention.inactiveCleanupExecute).toBe(false);
     const user = await registerCandidate(t);

@@ -158,7 +158,7 @@ describe('own sessions', () => {
     ).json();
     const current = list.sessions.find((s: { is_current: boolean }) => s.is_current);
     expect(current).toMatchObject({ is_suspicious: true, device_type: 'mobile', ip_address: '198.51.100.7' });
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     const mails = t.c.mailer.sent.filter((m) => m.to === user.email && m.template === 'new_signin');
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain('198.51.100.7');

@@ -186,7 +186,7 @@ describe('enrolment (candidate)', () => {
       .from(auditLog)
       .where(and(eq(auditLog.subjectUserId, user.id), eq(auditLog.action, '2fa_enabled')));
     expect(audit).toHaveLength(1);
-    await t.c.mailer.idle();
+    await t.c.jobs.idle();
     expect(t.c.mailer.sent.some((m) => m.template === '2fa_enabled' && m.to === user.email)).toBe(true);
 
     const again = await post('/api/auth/2fa/setup/', {}, user.access);

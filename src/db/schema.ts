@@ -567,3 +567,37 @@ export const accountDeletionSchedules = pgTable(
     index('account_deletion_schedules_date_idx').on(t.scheduledDeletionDate),
   ],
 );
+
+/**
+ * Background work written in the same transaction as the change that causes it (docs/operations.md#background-jobs):
+ * a row is the durable intent of one job; `payload` is sealed (jobs/payload.ts), never plaintext. A row leaves
+ * when its job has done its effect; with Redis it is handed to the queue (`dispatched_at`) and the queue's job
+ * carries only the row id.
+ */
+export const jobOutbox = pgTable(
+  'job_outbox',
+  {
+    id: id(),
+    job: varchar('job', { length: 64 }).notNull(),
+    payload: text('payload'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    dispatchedAt: ts('dispatched_at'),
+    /** In-process runner (no Redis): attempts so far, when to try again, when it was given up. */
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    lastError: varchar('last_error', { length: 500 }),
+    failedAt: ts('failed_at'),
+  },
+  (t) => [
+    index('job_outbox_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`dispatched_at IS NULL AND failed_at IS NULL`),
+  ],
+);
+
+/** The last slot each clock-scheduled job completed (a slot missed while everything was down runs at start). */
+export const jobScheduleRuns = pgTable('job_schedule_runs', {
+  job: varchar('job', { length: 64 }).primaryKey(),
+  lastSlot: ts('last_slot').notNull(),
+  finishedAt: ts('finished_at').notNull(),
+});

@@ -17,7 +17,7 @@ import type { LoginOutcome } from '../modules/auth/index.js';
  * PRIVACY: every label value comes from a bounded set (route PATTERN, method, status, scope, template,
  * job name, outcome); never a raw URL, an id or an e-mail address.
  */
-export type JobOutcome = 'success' | 'failure' | 'skipped';
+export type JobOutcome = 'success' | 'failure' | 'retry' | 'skipped';
 export type EmailOutcome = 'sent' | 'failed';
 
 export interface MetricsOptions {
@@ -67,13 +67,13 @@ export function createMetrics(opts: MetricsOptions = {}) {
   });
   const jobs = new Counter({
     name: 'jobs_total',
-    help: 'Scheduled job runs by job and outcome (skipped: another instance held the slot)',
+    help: 'Background job attempts by job and outcome (retry: failed, runs again later; failure: given up; skipped: its slot was already done)',
     labelNames: ['job', 'outcome'] as const,
     registers: [registry],
   });
   const emails = new Counter({
     name: 'emails_total',
-    help: 'E-mails by template and outcome (failed: given up after the retries)',
+    help: 'E-mail delivery attempts by template and outcome (failed: this attempt failed; the job retries it)',
     labelNames: ['template', 'outcome'] as const,
     registers: [registry],
   });
@@ -148,8 +148,30 @@ export function createMetrics(opts: MetricsOptions = {}) {
     });
   }
 
+  // Queue depth is read from the queue (or the outbox) when scraped; an unreachable queue is left out.
+  let readDepth: (() => Promise<Record<string, number>>) | undefined;
+  new Gauge({
+    name: 'jobs_queue_depth',
+    help: 'Background jobs by state: waiting, active, delayed (retry back-off, schedules), failed (given up), outbox (not yet finished)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!readDepth) return;
+      try {
+        for (const [state, n] of Object.entries(await readDepth())) this.set({ state }, n);
+      } catch {
+        // The dependency gauges report the outage.
+      }
+    },
+  });
+
   return {
     registry,
+    /** Where `jobs_queue_depth` is read from (the job runner). */
+    queueDepth(read: () => Promise<Record<string, number>>): void {
+      readDepth = read;
+    },
     httpRequests,
     httpDuration,
     logins,

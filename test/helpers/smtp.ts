@@ -10,18 +10,33 @@ export interface ReceivedMail {
   html: string;
 }
 
-/** A real SMTP server on 127.0.0.1 (random port) that keeps what it receives. */
-export async function startSmtpServer(): Promise<{
+/**
+ * A real SMTP server on 127.0.0.1 (random port) that keeps what it receives. `holdFirst`: the first
+ * message's DATA is read but never acknowledged (a sender stuck mid-delivery); `held` resolves then.
+ */
+export async function startSmtpServer(opts: { holdFirst?: boolean } = {}): Promise<{
   port: number;
   inbox: ReceivedMail[];
+  held: Promise<void>;
   close: () => Promise<void>;
 }> {
   const inbox: ReceivedMail[] = [];
+  let hold = opts.holdFirst === true;
+  let markHeld: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    markHeld = resolve;
+  });
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
+      if (hold) {
+        hold = false;
+        stream.resume();
+        stream.on('end', markHeld);
+        return;
+      }
       simpleParser(stream)
         .then((mail) => {
           inbox.push({
@@ -48,5 +63,5 @@ export async function startSmtpServer(): Promise<{
         resolve();
       });
     });
-  return { port, inbox, close };
+  return { port, inbox, held, close };
 }

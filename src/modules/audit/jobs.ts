@@ -1,7 +1,6 @@
-import type { ScheduledJob } from '../../jobs/scheduler.js';
+import type { ScheduledJob } from '../jobs/index.js';
 import type { AuditChainService } from './chain-service.js';
 
-const DAY_MS = 86_400_000;
 /** How often the sealer runs: the usual delay before an entry enters the chain. */
 export const SEAL_EVERY_MS = 5_000;
 /** At most this many batches (of 1000) per run; a larger backlog drains over the next runs. */
@@ -16,7 +15,7 @@ export function auditJobs({ auditChain }: { auditChain: AuditChainService }): Sc
   return [
     {
       name: 'audit.seal',
-      everyMs: SEAL_EVERY_MS,
+      schedule: { everyMs: SEAL_EVERY_MS },
       run: async (): Promise<Record<string, number | string>> => {
         const result = await auditChain.seal({ wait: false, maxBatches: SEAL_MAX_BATCHES });
         if (result.busy) return { busy: 1 };
@@ -26,7 +25,7 @@ export function auditJobs({ auditChain }: { auditChain: AuditChainService }): Sc
     },
     {
       name: 'audit.purge',
-      everyMs: DAY_MS,
+      schedule: { cron: '0 4 * * *' },
       run: async () => {
         const result = await auditChain.purge({ dryRun: false });
         return { deleted: result.deleted };

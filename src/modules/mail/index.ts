@@ -1,3 +1,10 @@
-/** The mail module's public face: the queued mailer and its templates' names. */
-export { createMailer, type Mailer, type SentMail } from './mailer.js';
+/** The mail module's public face: the mailer (a queued job), its job's name and its templates' names. */
+export {
+  createMailer,
+  MAIL_JOB,
+  type EnqueueJob,
+  type Mailer,
+  type MailJob,
+  type SentMail,
+} from './mailer.js';
 export type { TemplateData, TemplateName } from './templates.js';

@@ -2,13 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../config.js';
+import type { DbOrTx } from '../../db/client.js';
 import { templates, type TemplateData, type TemplateName } from './templates.js';
 
 /**
- * Sends templated e-mail through a queue with retries (EMAIL_MAX_RETRIES, EMAIL_RETRY_DELAY_SECONDS):
- * `send` never throws and never waits for delivery, so a mail server problem never fails a request.
- * Backends: smtp (nodemailer), console (a log line), memory (kept for tests). In development every
- * message is also written as an .eml file to `<DATA_DIR>/outbox/`, so no mail server is needed.
+ * Templated e-mail as a background job (docs/operations.md#background-jobs): `send` and `queue` write
+ * the message's job (`email.send`) durably and return; the worker renders and delivers it, with the
+ * queue's retries (EMAIL_MAX_RETRIES, EMAIL_RETRY_DELAY_SECONDS doubling), so a mail server problem
+ * never fails a request. Backends: smtp (nodemailer), console (a log line), memory (kept for tests).
+ * In development every message is also written as an .eml file to `<DATA_DIR>/outbox/`.
  */
 export interface SentMail {
   template: TemplateName;
@@ -18,20 +20,37 @@ export interface SentMail {
   html: string;
 }
 
+/** The data of an `email.send` job (sealed in the outbox: it holds an address and maybe a link). */
+export interface MailJob {
+  template: TemplateName;
+  to: string;
+  data: unknown;
+}
+
+export const MAIL_JOB = 'email.send';
+
 interface Logger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
+/** Where mail jobs go: the job runner's `enqueue` (in `tx` when given). */
+export type EnqueueJob = (job: string, data: unknown, tx?: DbOrTx) => Promise<void>;
+
+const isTemplate = (name: unknown): name is TemplateName =>
+  typeof name === 'string' && Object.prototype.hasOwnProperty.call(templates, name);
+
 export function createMailer(
   config: Config,
   logger: Logger,
-  /** Called once per message when it is delivered or given up (metrics `emails_total`). */
+  /** Called once per delivery attempt (metrics `emails_total`): sent, or failed (retried or given up). */
   onOutcome: (template: TemplateName, outcome: 'sent' | 'failed') => void = () => undefined,
 ) {
   const { email } = config;
   const sent: SentMail[] = [];
+  let enqueue: EnqueueJob | undefined;
+  let handOver: () => void = () => undefined;
   const smtp: Transporter | null =
     email.backend === 'smtp'
       ? nodemailer.createTransport({
@@ -50,10 +69,8 @@ export function createMailer(
     config.env === 'development' && config.dataDir !== ':memory:'
       ? path.resolve(config.dataDir, 'outbox')
       : null;
-  const pending = new Set<Promise<void>>();
-  const counters = { sent: 0, failed: 0 };
 
-  async function deliver(mail: SentMail): Promise<void> {
+  async function transmit(mail: SentMail): Promise<void> {
     const message = {
       from: email.from,
       to: mail.to,
@@ -72,47 +89,65 @@ export function createMailer(
     else logger.info({ template: mail.template }, 'e-mail (console backend; not sent)');
   }
 
-  async function attempt(mail: SentMail): Promise<void> {
-    for (let tryNo = 0; ; tryNo += 1) {
-      try {
-        await deliver(mail);
-        counters.sent += 1;
-        onOutcome(mail.template, 'sent');
-        return;
-      } catch (err) {
-        if (tryNo >= email.maxRetries) {
-          counters.failed += 1;
-          onOutcome(mail.template, 'failed');
-          // PRIVACY: the template name identifies the message; the address and body stay out of logs.
-          // SMTP errors quote the recipient: addresses are masked before logging.
-          const reason = (err as Error).message.replace(/[^\s<>"']+@[^\s<>"']+/g, '[address]').slice(0, 500);
-          logger.error({ template: mail.template, err: reason }, 'e-mail could not be sent');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, email.retryDelaySeconds * 1000 * 2 ** tryNo));
-      }
-    }
+  function job<T extends TemplateName>(template: T, to: string, data: TemplateData<T>): MailJob | null {
+    if (!email.notificationsEnabled || !to) return null;
+    return { template, to, data };
   }
 
   return {
     sent,
-    counters,
+    /** Connects the mailer to the job runner (the composition root does it once). */
+    useQueue(fn: EnqueueJob, kick: () => void): void {
+      enqueue = fn;
+      handOver = kick;
+    },
+    /** After the commit of a transaction that queued messages: deliver now, not at the next sweep. */
+    kick(): void {
+      handOver();
+    },
+    /**
+     * Queues a message in `tx`: it exists only if that transaction commits, and nothing is lost if the
+     * process stops right after. Prefer this where the cause of the message is written in a transaction.
+     */
+    async queue<T extends TemplateName>(
+      tx: DbOrTx,
+      template: T,
+      to: string,
+      data: TemplateData<T>,
+    ): Promise<void> {
+      const mail = job(template, to, data);
+      if (!mail) return;
+      if (!enqueue) throw new Error('the mailer is not connected to a job queue');
+      await enqueue(MAIL_JOB, mail, tx);
+    },
+    /** Queues a message after a commit (its own statement); never throws, a failure is logged. */
     send<T extends TemplateName>(template: T, to: string, data: TemplateData<T>): void {
-      if (!email.notificationsEnabled || !to) return;
-      const rendered = (templates[template] as (d: TemplateData<T>) => ReturnType<(typeof templates)[T]>)(
-        data,
-      );
-      const job = attempt({ template, to, ...rendered });
-      pending.add(job);
-      void job.finally(() => pending.delete(job));
+      const mail = job(template, to, data);
+      if (!mail) return;
+      if (!enqueue) throw new Error('the mailer is not connected to a job queue');
+      enqueue(MAIL_JOB, mail).catch((err: unknown) => {
+        // PRIVACY: the template name identifies the message; the address and body stay out of logs.
+        logger.error({ template, err: (err as Error).name }, 'e-mail could not be queued');
+        onOutcome(template, 'failed');
+      });
     },
     /** Sends to ADMIN_NOTIFICATION_EMAIL (skipped when empty). */
     notifyAdmin<T extends TemplateName>(template: T, data: TemplateData<T>): void {
       if (email.adminNotification) this.send(template, email.adminNotification, data);
     },
-    /** Resolves when every queued message is delivered or given up (tests, shutdown). */
-    async idle(): Promise<void> {
-      while (pending.size) await Promise.allSettled([...pending]);
+    /** The `email.send` job: renders and delivers once; throws so that the queue retries. */
+    async deliver(job: unknown): Promise<{ template: string }> {
+      const { template, to, data } = (job ?? {}) as Partial<MailJob>;
+      if (!isTemplate(template) || typeof to !== 'string') throw new Error('malformed e-mail job');
+      const render = templates[template] as (d: unknown) => { subject: string; text: string; html: string };
+      try {
+        await transmit({ template, to, ...render(data) });
+      } catch (err) {
+        onOutcome(template, 'failed');
+        throw err;
+      }
+      onOutcome(template, 'sent');
+      return { template };
     },
     close(): void {
       smtp?.close();

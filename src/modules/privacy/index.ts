@@ -15,7 +15,7 @@ export { createRetentionService, type RetentionService, type RetentionDeps } fro
 // HTTP routes, CLI commands and periodic jobs, all built from the services.
 export { privacyRoutes, type PrivacyServices } from './routes.js';
 export { privacyCommands } from './cli.js';
-export { privacyJobs } from './jobs.js';
+export { privacyJobHandlers, privacyJobs } from './jobs.js';
 
 // First start: the template privacy policy (src/main.ts).
 export { ensurePrivacyPolicy, type PolicyBootstrapDeps } from './policy/bootstrap.js';

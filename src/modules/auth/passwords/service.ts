@@ -197,11 +197,13 @@ export function createPasswordService(deps: PasswordDeps) {
                 subjectUserId: user.id,
               },
             );
+            // In the transaction: the link is sent only if the token exists, and is not lost after it.
+            await mailer.queue(tx, 'password_reset', user.email, {
+              name: user.firstName,
+              link: `${config.frontendUrl}/reset-password?token=${token}`,
+            });
           });
-          mailer.send('password_reset', user.email, {
-            name: user.firstName,
-            link: `${config.frontendUrl}/reset-password?token=${token}`,
-          });
+          mailer.kick();
         }
       }
       const wait = RESET_REQUEST_FLOOR_MS - (Date.now() - started);

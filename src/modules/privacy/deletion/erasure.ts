@@ -38,7 +38,7 @@ export interface SessionTermination {
 export interface ErasureDeps {
   sessions: SessionTermination;
   dataKeys: Pick<DataKeyStore, 'invalidateAll' | 'evict'>;
-  mailer: Pick<Mailer, 'send'>;
+  mailer: Pick<Mailer, 'queue' | 'kick' | 'send'>;
   fmt: (d: Date) => string;
   now: () => Date;
   config: Pick<Config, 'frontendUrl'> & { retention: Pick<Config['retention'], 'inactiveYears'> };
@@ -170,10 +170,21 @@ export async function eraseUser(
       subjectUserId: userId,
       metadata: { trigger: context.trigger, items_deleted: deleted, key_destroyed: true },
     });
-    return {
-      result: { requestId: request.id, proof },
-      recipient: { email: user.email, name: user.firstName },
-    };
+    // Queued with the erasure: sent once it commits, to the address the person had (not the anonymised
+    // one), and never lost between the two. The sealed job leaves the outbox when it is delivered.
+    if (context.trigger === 'request') {
+      await mailer.queue(tx, 'deletion_completed', user.email, {
+        name: user.firstName,
+        completedAt: fmt(at),
+      });
+    } else {
+      await mailer.queue(tx, 'account_deleted', user.email, {
+        name: user.firstName,
+        years: context.inactiveYears ?? config.retention.inactiveYears,
+        registerUrl: `${config.frontendUrl}/register`,
+      });
+    }
+    return { requestId: request.id, proof };
   });
   if (!outcome) return null;
   // PRIVACY: no instance serves the erased person's cached profile once this answers, and this one
@@ -183,16 +194,6 @@ export async function eraseUser(
 
   // After commit: this instance forgets the cached key.
   dataKeys.evict(userId);
-  // The notice goes to the address the person had, not to the anonymised one.
-  const { email, name } = outcome.recipient;
-  if (context.trigger === 'request') {
-    mailer.send('deletion_completed', email, { name, completedAt: fmt(at) });
-  } else {
-    mailer.send('account_deleted', email, {
-      name,
-      years: context.inactiveYears ?? config.retention.inactiveYears,
-      registerUrl: `${config.frontendUrl}/register`,
-    });
-  }
-  return outcome.result;
+  mailer.kick();
+  return outcome;
 }

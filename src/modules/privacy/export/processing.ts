@@ -19,7 +19,7 @@ export interface ExportBuildDeps {
   db: Db;
   cipher: FieldCipher;
   dataKeys: Pick<DataKeyStore, 'find' | 'obtain'>;
-  mailer: Pick<Mailer, 'send'>;
+  mailer: Pick<Mailer, 'queue'>;
   logger: Log;
   now: () => Date;
   config: Pick<Config, 'frontendUrl'> & { retention: Pick<Config['retention'], 'exportTtlHours'> };
@@ -88,21 +88,17 @@ async function processOne(deps: ExportBuildDeps): Promise<'completed' | 'failed'
           metadata: { mode: 'async' },
         },
       );
-      return {
-        id: job.id,
-        token,
-        email: doc.user_account.email,
+      const base = config.frontendUrl.replace(/\/+$/, '');
+      // Queued in this transaction: the link exists only if the export does, and is never lost.
+      await mailer.queue(tx, 'export_ready', doc.user_account.email, {
         name: doc.user_account.first_name,
-      };
+        link: `${base}/data-export/download?id=${String(job.id)}&token=${token}`,
+        apiPath: `/api/popia/data-export/${String(job.id)}/download/?token=${token}`,
+        hours: config.retention.exportTtlHours,
+      });
+      return job.id;
     });
-    if (!done) return null;
-    const base = config.frontendUrl.replace(/\/+$/, '');
-    mailer.send('export_ready', done.email, {
-      name: done.name,
-      link: `${base}/data-export/download?id=${String(done.id)}&token=${done.token}`,
-      apiPath: `/api/popia/data-export/${String(done.id)}/download/?token=${done.token}`,
-      hours: config.retention.exportTtlHours,
-    });
+    if (done === null) return null;
     return 'completed';
   } catch (err) {
     if (claimed === null) throw err;

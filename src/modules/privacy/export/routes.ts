@@ -24,11 +24,6 @@ export function exportRoutes({ exports }: { exports: ExportService }) {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const tags = ['popia'];
 
-    // Background builds started by POST finish before the app closes.
-    app.addHook('onClose', async () => {
-      await exports.idle();
-    });
-
     r.get(
       '/popia/data-export/',
       {

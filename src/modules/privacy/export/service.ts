@@ -1,3 +1,4 @@
+import type { DbOrTx } from '../../../db/client.js';
 import type { Actor, RequestMeta } from '../../../lib/actor.js';
 import { sha256Hex } from '../../../lib/crypto/hash.js';
 import { ApiError, badRequest, notFound, withCause } from '../../../lib/errors.js';
@@ -25,7 +26,12 @@ import type { ExportFile, ExportJobResponse, ExportStatus } from './types.js';
  */
 export interface ExportDeps extends ExportBuildDeps {
   fmt: (d: Date) => string;
+  /** The job runner: a request enqueues its build (`export.build`) in its own transaction. */
+  jobs: { enqueue(job: string, data: unknown, tx?: DbOrTx): Promise<void>; kick(): void };
 }
+
+/** The on-demand job that builds pending exports (docs/operations.md#background-jobs). */
+export const EXPORT_BUILD_JOB = 'export.build';
 
 type Caller = Pick<Actor, 'userId' | 'role'>;
 
@@ -129,6 +135,7 @@ export function createExportService(deps: ExportDeps) {
         status: 'pending',
       });
       if (!row) throw new Error('export request not recorded');
+      await deps.jobs.enqueue(EXPORT_BUILD_JOB, undefined, tx);
       await recordAudit(
         tx,
         { actor, meta },
@@ -203,47 +210,17 @@ export function createExportService(deps: ExportDeps) {
     });
   }
 
-  /**
-   * Background processing right after a request (so an export is ready within seconds on an idle
-   * server, without waiting for the next scheduled run). Runs coalesce per service; errors are
-   * logged, never thrown. `idle` resolves when none is running (shutdown, tests).
-   */
-  let running: { current: Promise<void>; again: boolean } | undefined;
-  function kick(): void {
-    if (running) {
-      running.again = true;
-      return;
-    }
-    const entry = { current: Promise.resolve(), again: false };
-    running = entry;
-    entry.current = (async () => {
-      try {
-        do {
-          entry.again = false;
-          await processPendingExports(deps);
-        } while (entry.again);
-      } catch (err) {
-        logger.error({ err: errorName(err) }, 'background data export processing failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-  }
-  async function idle(): Promise<void> {
-    for (let state = running; state; state = running) await state.current;
-  }
-
   return {
     exportNow,
     request,
     list,
     get,
     download,
-    /** Starts building pending exports in the background now (after a request). */
-    kick,
-    /** Resolves when no background build is running (shutdown). */
-    idle,
-    /** Builds queued jobs (job `export.build`). */
+    /** After a request committed: hand its build to the worker now rather than at the next sweep. */
+    kick: () => {
+      deps.jobs.kick();
+    },
+    /** Builds pending requests (jobs `export.build` and `export.build-pending`). */
     processPending: () => processPendingExports(deps),
     /** Removes expired documents (job `exports.purge`, CLI `exports:purge`). */
     purgeExpired: () => purgeExpiredExports(deps),
@@ -252,4 +229,3 @@ export function createExportService(deps: ExportDeps) {
 export type ExportService = ReturnType<typeof createExportService>;
 
 /** Resolves when the export service's background builds are done (tests). */
-export const exportWorkIdle = ({ exports }: { exports: Pick<ExportService, 'idle'> }) => exports.idle();

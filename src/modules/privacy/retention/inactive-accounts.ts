@@ -131,7 +131,10 @@ export async function runInactiveAccounts(
       if (!which) continue;
       result.warned += 1;
       if (opts.dryRun) continue;
-      // Recorded before sending, so a warning goes out once even if two runs overlap.
+      // Recorded and queued in one transaction: the warning goes out once even if two runs overlap,
+      // and is never marked sent without being queued.
+      const date = fmt(schedule.scheduledDeletionDate).slice(0, 10);
+      const loginUrl = `${config.frontendUrl}/login`;
       await db.transaction(async (tx) => {
         await createRetentionRepo(tx).markWarned(schedule.id, which, now);
         const field = which === 'first' ? 'first_warning_sent' : 'second_warning_sent';
@@ -143,19 +146,23 @@ export async function runInactiveAccounts(
           fields: [field],
           changes: { [field]: [null, now.toISOString()] },
         });
+        if (which === 'first') {
+          await mailer.queue(tx, 'inactive_first_warning', email, {
+            name: firstName,
+            years: opts.inactiveYears,
+            date,
+            loginUrl,
+          });
+        } else {
+          await mailer.queue(tx, 'inactive_final_warning', email, {
+            name: firstName,
+            date,
+            daysLeft: left,
+            loginUrl,
+          });
+        }
       });
-      const date = fmt(schedule.scheduledDeletionDate).slice(0, 10);
-      const loginUrl = `${config.frontendUrl}/login`;
-      if (which === 'first') {
-        mailer.send('inactive_first_warning', email, {
-          name: firstName,
-          years: opts.inactiveYears,
-          date,
-          loginUrl,
-        });
-      } else {
-        mailer.send('inactive_final_warning', email, { name: firstName, date, daysLeft: left, loginUrl });
-      }
+      mailer.kick();
     }
   }
 

@@ -1,9 +1,6 @@
-import type { ScheduledJob } from '../../../jobs/scheduler.js';
+import type { ScheduledJob } from '../../jobs/index.js';
 import type { DeletionService } from '../deletion/service.js';
 import type { RetentionService } from './service.js';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Periodic jobs of deletion and retention (docs/operations.md#scheduled-jobs); the logic is in the
@@ -17,10 +14,10 @@ export function retentionJobs({
   retention: RetentionService;
 }): ScheduledJob[] {
   return [
-    { name: 'deletion.run-due', everyMs: HOUR_MS, run: () => deletions.runDue() },
+    { name: 'deletion.run-due', schedule: { cron: '0 * * * *' }, run: () => deletions.runDue() },
     {
       name: 'retention.inactive',
-      everyMs: DAY_MS,
+      schedule: { cron: '0 3 * * *' },
       run: async () => {
         const result = await retention.runScheduledInactive();
         return { ...result };
@@ -28,9 +25,13 @@ export function retentionJobs({
     },
     {
       name: 'sessions.cleanup',
-      everyMs: DAY_MS,
+      schedule: { cron: '0 2 * * *' },
       run: () => retention.cleanupSessions({ dryRun: false }),
     },
-    { name: 'deletion-requests.purge', everyMs: DAY_MS, run: () => deletions.purgeCompleted() },
+    {
+      name: 'deletion-requests.purge',
+      schedule: { cron: '0 4 * * *' },
+      run: () => deletions.purgeCompleted(),
+    },
   ];
 }
