@@ -97,6 +97,7 @@ const NO_BODY = new Set([
   'POST /popia/deletion-requests/{id}/cancel/',
   'POST /popia/deletion-requests/{id}/execute/',
   'POST /popia/retention/schedules/{id}/unexempt/',
+  'POST /admin/jobs/failed/{id}/retry/',
 ]);
 
 /** The gate of an OpenAPI operation, from the routes the app registered. */
