@@ -103,7 +103,7 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
     return dispatching;
   }
 
-  async function process(job: Job): Promise<unknown> {
+  async function runJob(job: Job): Promise<unknown> {
     const data = job.data as { outboxId?: number };
     if (typeof data.outboxId === 'number') {
       try {
@@ -214,7 +214,7 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
       sweep.unref();
       if (opts.role === 'producer') return;
       workerConnection = connect(opts.redisUrl, true);
-      worker = new Worker(QUEUE, process, {
+      worker = new Worker(QUEUE, runJob, {
         connection: workerConnection,
         prefix: opts.prefix,
         concurrency: opts.concurrency,
@@ -225,7 +225,24 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
       worker.on('error', (err) => {
         scheduling.logger.warn({ err: maskedReason(err) }, 'job worker: queue connection problem');
       });
-      await installSchedules();
+      // Redis may not answer yet (it and the worker often start together): schedules are installed
+      // as soon as it does; the worker itself waits for Redis on its own.
+      void (async () => {
+        for (let attempt = 0; !stopped; attempt += 1) {
+          try {
+            await installSchedules();
+            return;
+          } catch (err) {
+            if (attempt === 0) {
+              scheduling.logger.warn(
+                { err: maskedReason(err) },
+                'job schedules not installed yet: Redis unreachable; retrying',
+              );
+            }
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+          }
+        }
+      })();
       void dispatch();
     },
     async stop(graceMs: number) {
