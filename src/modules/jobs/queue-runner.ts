@@ -29,6 +29,23 @@ const KEEP_FAILED = { age: KEEP_FAILED_DAYS * 86_400 };
 const SCHEDULED_ATTEMPTS = 3;
 const SCHEDULED_BACKOFF_MS = 60_000;
 
+/** How long closing the producer's queue may wait for Redis at shutdown before its connection is dropped. */
+const CLOSE_QUEUE_MS = 2000;
+
+/** Waits for `work` at most `ms`: true when it settled in time. */
+const within = (work: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      setTimeout(() => {
+        resolve(false);
+      }, ms).unref();
+    }),
+  ]);
+
 const connect = (url: string, forWorker: boolean) => {
   const redis = new Redis(url, {
     // BullMQ's blocking commands need this; a producer fails fast instead of queueing while Redis is down.
@@ -231,21 +248,13 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
     async stop(graceMs: number) {
       stopped = true;
       if (sweep) clearInterval(sweep);
-      if (worker) {
-        const closing = worker.close();
-        const finished = await Promise.race([
-          closing.then(() => true),
-          new Promise<boolean>((resolve) =>
-            setTimeout(() => {
-              resolve(false);
-            }, graceMs).unref(),
-          ),
-        ]);
-        // Jobs still running past the bound are left to the lock: another worker runs them again.
-        if (!finished) await worker.close(true);
-      }
+      // Running jobs finish within the bound. One still running then, or a close that cannot reach
+      // Redis, is abandoned: its connections are dropped below and the job, whose lock is no longer
+      // renewed, is run again by another worker. (BullMQ's `close(true)` after `close()` returns the
+      // same pending promise: it cannot cut a close short, so the bound is ours.)
+      if (worker) await within(worker.close(), graceMs);
       await Promise.allSettled([...enqueuing, dispatching]);
-      await queue.close();
+      await within(queue.close(), CLOSE_QUEUE_MS);
       producerConnection.disconnect();
       workerConnection?.disconnect();
     },
