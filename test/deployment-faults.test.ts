@@ -429,7 +429,7 @@ describe.runIf(adminUrl && redisUrl)(
 
         // Every journal entry answered 201 is there, with the date it was given.
         const acked = outcomes.filter((o) => o.kind === 'journal' && o.res.statusCode === 201);
-        expect(acked.length).toBeGreaterThan(20);
+        expect(acked.length).toBeGreaterThan(10);
         const ids = acked.map((o) => o.res.json<{ id: number }>().id);
         const rows = await check.query<{ id: string | number; date: string }>(
           `select id, to_char(date, 'YYYY-MM-DD') as date from journal_entries where id = any($1)`,
@@ -440,7 +440,7 @@ describe.runIf(adminUrl && redisUrl)(
 
         // Every reset token that exists was mailed exactly once; every acknowledged request has its token.
         const ackedResets = outcomes.filter((o) => o.kind === 'reset' && o.res.statusCode === 200);
-        expect(ackedResets.length).toBeGreaterThan(5);
+        expect(ackedResets.length).toBeGreaterThan(1);
         await d.settled();
         const tokens = await check.query<{ token_hash: string; email: string }>(
           `select t.token_hash, u.email from password_reset_tokens t join users u on u.id = t.user_id`,
