@@ -13,8 +13,10 @@ export interface ReceivedMail {
 /**
  * A real SMTP server on 127.0.0.1 (random port) that keeps what it receives. `holdFirst`: the first
  * message's DATA is read but never acknowledged (a sender stuck mid-delivery); `held` resolves then.
+ * `delayMs`: every message is acknowledged only after this long (a slow mail server: deliveries stay
+ * in flight long enough for a test to cut something under them).
  */
-export async function startSmtpServer(opts: { holdFirst?: boolean } = {}): Promise<{
+export async function startSmtpServer(opts: { holdFirst?: boolean; delayMs?: number } = {}): Promise<{
   port: number;
   inbox: ReceivedMail[];
   held: Promise<void>;
@@ -38,7 +40,8 @@ export async function startSmtpServer(opts: { holdFirst?: boolean } = {}): Promi
         return;
       }
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (opts.delayMs) await new Promise((resolve) => setTimeout(resolve, opts.delayMs));
           inbox.push({
             from: mail.from?.text ?? '',
             to: (session.envelope.rcptTo ?? []).map((r) => r.address),

@@ -1,3 +1,4 @@
+import { unavailableDependency } from '../../lib/unavailable.js';
 import { createOutboxRepo } from './outbox-repo.js';
 import { addToOutbox, runOutboxRow, type OutboxDeps } from './outbox.js';
 import { missedSlots, runScheduled, slotAfter, type ScheduledRunDeps } from './schedule.js';
@@ -18,7 +19,9 @@ export interface RunnerOptions {
 
 const BATCH = 10;
 /** A claimed row is due again after this, should the process die while running it. */
-const LEASE_SECONDS = 300;
+const LEASE_SECONDS = 120;
+/** A job interrupted by an outage of PostgreSQL or Redis waits this long, without spending an attempt. */
+const OUTAGE_WAIT_MS = 5_000;
 /** Longest wait a timer can express; a later slot is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -46,24 +49,45 @@ export function createLocalRunner(opts: RunnerOptions): JobRunner {
     return p;
   };
 
-  async function runRow(id: number, job: string, attempts: number): Promise<void> {
+  async function runRow(id: number, job: string, attemptsBefore: number): Promise<void> {
     try {
       const done = await runOutboxRow(outbox, id);
       scheduling.logger.info({ job, outbox_id: id, ...(done.result ?? {}) }, 'job finished');
       scheduling.onOutcome(job, 'success');
     } catch (err) {
       const reason = maskedReason(err);
-      if (attempts >= opts.attempts) {
-        await repo().giveUp(id, reason);
-        scheduling.logger.error({ job, outbox_id: id, attempts, err: reason }, 'job failed and was given up');
-        scheduling.onOutcome(job, 'failure');
-      } else {
-        await repo().retryLater(id, opts.backoffMs * 2 ** (attempts - 1), reason);
+      const attempts = attemptsBefore + 1;
+      // An outage of PostgreSQL or Redis is not the job's failure: it waits without spending an attempt
+      // (if even that cannot be written, the claim's lease makes the row due again).
+      const outage = unavailableDependency(err);
+      try {
+        if (outage) {
+          await repo().retryLater(id, OUTAGE_WAIT_MS, reason, false);
+          scheduling.logger.warn(
+            { job, outbox_id: id, dependency: outage },
+            'job interrupted by an outage; it runs again',
+          );
+          scheduling.onOutcome(job, 'retry');
+        } else if (attempts >= opts.attempts) {
+          await repo().giveUp(id, reason);
+          scheduling.logger.error(
+            { job, outbox_id: id, attempts, err: reason },
+            'job failed and was given up',
+          );
+          scheduling.onOutcome(job, 'failure');
+        } else {
+          await repo().retryLater(id, opts.backoffMs * 2 ** (attempts - 1), reason, true);
+          scheduling.logger.warn(
+            { job, outbox_id: id, attempts, err: reason },
+            'job failed; it will be retried',
+          );
+          scheduling.onOutcome(job, 'retry');
+        }
+      } catch {
         scheduling.logger.warn(
-          { job, outbox_id: id, attempts, err: reason },
-          'job failed; it will be retried',
+          { job, outbox_id: id },
+          'job failure could not be recorded; it runs again after its lease',
         );
-        scheduling.onOutcome(job, 'retry');
       }
     }
   }

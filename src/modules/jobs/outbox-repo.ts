@@ -66,14 +66,14 @@ export function createOutboxRepo(db: DbOrTx) {
     },
 
     /**
-     * In-process runner: claims due rows (attempts + 1) for `leaseSeconds`; a process that dies while
-     * running one leaves it due again when the lease ends.
+     * In-process runner: claims due rows for `leaseSeconds`; a process that dies while running one
+     * leaves it due again when the lease ends. Attempts are counted when one fails (`retryLater`).
      */
     async claimDue(limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
       return rows<{ id: string | number; job: string; payload: string | null; attempts: number }>(
         await db.execute(sql`
           update job_outbox
-          set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+          set next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
           where id in (
             select id from job_outbox
             where dispatched_at is null and failed_at is null and next_attempt_at <= now()
@@ -83,12 +83,14 @@ export function createOutboxRepo(db: DbOrTx) {
       ).map((r) => ({ ...r, id: Number(r.id) }));
     },
 
-    async retryLater(id: number, delayMs: number, error: string): Promise<void> {
+    /** Due again after `delayMs`; `spent`: the failure counts as one of its attempts (not an outage). */
+    async retryLater(id: number, delayMs: number, error: string, spent: boolean): Promise<void> {
       await db
         .update(jobOutbox)
         .set({
           nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})`,
           lastError: error.slice(0, 500),
+          ...(spent ? { attempts: sql`${jobOutbox.attempts} + 1` } : {}),
         })
         .where(eq(jobOutbox.id, id));
     },
@@ -96,7 +98,11 @@ export function createOutboxRepo(db: DbOrTx) {
     async giveUp(id: number, error: string): Promise<void> {
       await db
         .update(jobOutbox)
-        .set({ failedAt: sql`now()`, lastError: error.slice(0, 500) })
+        .set({
+          failedAt: sql`now()`,
+          lastError: error.slice(0, 500),
+          attempts: sql`${jobOutbox.attempts} + 1`,
+        })
         .where(eq(jobOutbox.id, id));
     },
 

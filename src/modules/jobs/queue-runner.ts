@@ -1,6 +1,8 @@
-import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type { DbOrTx } from '../../db/client.js';
+import { unavailableDependency, type Dependency } from '../../lib/unavailable.js';
 import { KEEP_FAILED_DAYS } from './housekeeping.js';
 import { createOutboxRepo } from './outbox-repo.js';
 import { addToOutbox, runOutboxRow } from './outbox.js';
@@ -28,6 +30,26 @@ const KEEP_DONE = { age: 3600, count: 1000 };
 const KEEP_FAILED = { age: KEEP_FAILED_DAYS * 86_400 };
 const SCHEDULED_ATTEMPTS = 3;
 const SCHEDULED_BACKOFF_MS = 60_000;
+/** A job that failed because PostgreSQL or Redis was unreachable runs again after 1 s, 2 s, … ≤ 30 s. */
+const OUTAGE_FIRST_WAIT_MS = 1000;
+const OUTAGE_MAX_WAIT_MS = 30_000;
+
+/** How long closing the producer's queue may wait for Redis at shutdown before its connection is dropped. */
+const CLOSE_QUEUE_MS = 2000;
+
+/** Waits for `work` at most `ms`: true when it settled in time. */
+const within = (work: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      setTimeout(() => {
+        resolve(false);
+      }, ms).unref();
+    }),
+  ]);
 
 const connect = (url: string, forWorker: boolean) => {
   const redis = new Redis(url, {
@@ -103,7 +125,44 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
     return dispatching;
   }
 
-  async function runJob(job: Job): Promise<unknown> {
+  /**
+   * The dependency whose outage made this attempt fail, or null for any other failure. A bare socket
+   * error may be the mail server's: it counts as a database outage only if the database does not answer.
+   */
+  async function outageOf(err: unknown): Promise<Dependency | null> {
+    const dependency = unavailableDependency(err);
+    if (dependency !== 'database') return dependency;
+    try {
+      await outbox.db.execute(sql`select 1`);
+      return null;
+    } catch {
+      return 'database';
+    }
+  }
+
+  /**
+   * An attempt that failed because PostgreSQL or Redis went away spends none of the job's attempts
+   * (its retries are for failures of its own, and a long outage would use them all up): the job waits
+   * in the queue, 1 s the first time, doubling up to 30 s, and runs again (docs/operations.md#faults).
+   */
+  async function waitForDependency(
+    job: Job,
+    token: string | undefined,
+    dependency: Dependency,
+  ): Promise<never> {
+    // Starts minus attempts spent: how often it has already waited (a stall counts too; close enough).
+    const waited = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+    const waitMs = Math.min(OUTAGE_FIRST_WAIT_MS * 2 ** waited, OUTAGE_MAX_WAIT_MS);
+    scheduling.logger.warn(
+      { job: job.name, dependency, wait_ms: waitMs },
+      `job interrupted: ${dependency} unreachable; it runs again when it returns`,
+    );
+    scheduling.onOutcome(job.name, 'retry');
+    await job.moveToDelayed(Date.now() + waitMs, token);
+    throw new DelayedError();
+  }
+
+  async function runJob(job: Job, token?: string): Promise<unknown> {
     const data = job.data as { outboxId?: number };
     if (typeof data.outboxId === 'number') {
       try {
@@ -115,6 +174,8 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
         scheduling.onOutcome(job.name, 'success');
         return done.result ?? null;
       } catch (err) {
+        const outage = await outageOf(err);
+        if (outage) return waitForDependency(job, token, outage);
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         const reason = maskedReason(err);
         scheduling.logger[last ? 'error' : 'warn'](
@@ -130,6 +191,11 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
     try {
       return (await runScheduled(scheduled, scheduling)) ?? null;
     } catch (err) {
+      const outage = await outageOf(err);
+      // A clock job's slot is not recorded until it completes: it waits and runs again. An interval
+      // job's next run comes soon anyway.
+      if (outage && 'cron' in scheduled.schedule) return waitForDependency(job, token, outage);
+      if (outage) return { skipped: `${outage} unreachable` };
       throw new Error(maskedReason(err));
     }
   }
@@ -248,21 +314,13 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
     async stop(graceMs: number) {
       stopped = true;
       if (sweep) clearInterval(sweep);
-      if (worker) {
-        const closing = worker.close();
-        const finished = await Promise.race([
-          closing.then(() => true),
-          new Promise<boolean>((resolve) =>
-            setTimeout(() => {
-              resolve(false);
-            }, graceMs).unref(),
-          ),
-        ]);
-        // Jobs still running past the bound are left to the lock: another worker runs them again.
-        if (!finished) await worker.close(true);
-      }
+      // Running jobs finish within the bound. One still running then, or a close that cannot reach
+      // Redis, is abandoned: its connections are dropped below and the job, whose lock is no longer
+      // renewed, is run again by another worker. (BullMQ's `close(true)` after `close()` returns the
+      // same pending promise: it cannot cut a close short, so the bound is ours.)
+      if (worker) await within(worker.close(), graceMs);
       await Promise.allSettled([...enqueuing, dispatching]);
-      await queue.close();
+      await within(queue.close(), CLOSE_QUEUE_MS);
       producerConnection.disconnect();
       workerConnection?.disconnect();
     },

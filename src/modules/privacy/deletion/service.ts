@@ -4,6 +4,7 @@ import { type Actor, isStaff, type RequestMeta } from '../../../lib/actor.js';
 import { badRequest, forbidden, notFound, validationError } from '../../../lib/errors.js';
 import type { Log } from '../../../lib/log.js';
 import { type Page, paginate, type PageLink } from '../../../lib/paging.js';
+import { unavailableDependency } from '../../../lib/unavailable.js';
 import { recordAudit } from '../../audit/index.js';
 import { eraseUser, type ErasureDeps, SUPERUSER_NOT_ERASABLE } from './erasure.js';
 import { createDeletionRepo, type DeletionView } from './repo.js';
@@ -245,6 +246,9 @@ export async function runDueDeletions(
       });
       if (result) erased += 1;
     } catch (err) {
+      // The database or Redis went away: this run stops and fails, so that the job runs again when it
+      // returns (the erasures done so far are committed; the next run selects what is still due).
+      if (unavailableDependency(err)) throw err;
       failed += 1;
       // PRIVACY: ids only, never the person's e-mail or data.
       deps.logger.error(
