@@ -141,6 +141,7 @@ const envSchema = z.object({
   HOST: optStr,
   BODY_LIMIT_BYTES: int(1048576, 1024, 100 * 1024 * 1024),
   DATABASE_URL: optStr,
+  DIRECT_DATABASE_URL: optStr,
   DATABASE_POOL_MAX: int(10, 1, 1000),
   DATABASE_SSL: optStr,
   DATA_DIR: str('./data'),
@@ -249,6 +250,11 @@ export interface Config {
   host: string;
   bodyLimit: number;
   databaseUrl: string | undefined;
+  /**
+   * The same database without a transaction pooler between (DIRECT_DATABASE_URL, else DATABASE_URL):
+   * migrations run on it (docs/operations.md#connection-pooling).
+   */
+  directDatabaseUrl: string | undefined;
   databasePoolMax: number;
   databaseSsl: boolean;
   dataDir: string;
@@ -505,6 +511,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     problems.push(
       'JOB_RUNNER: "worker" needs REDIS_URL (the queue lives in Redis); use "in-process" without Redis',
     );
+  if (e.DIRECT_DATABASE_URL && !e.DATABASE_URL)
+    problems.push('DIRECT_DATABASE_URL: set DATABASE_URL too (the direct URL is only used beside it)');
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -514,6 +522,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     host: e.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     bodyLimit: e.BODY_LIMIT_BYTES,
     databaseUrl: e.DATABASE_URL,
+    directDatabaseUrl: e.DIRECT_DATABASE_URL ?? e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseSsl: sslRaw === 'require' || sslRaw === 'true',
     dataDir: e.DATA_DIR,

@@ -109,7 +109,11 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
     },
   });
   await waitForDatabase(database, opts.waitForDatabaseMs ?? 0, logger);
-  if (opts.migrate !== false) await runMigrations(database);
+  if (opts.migrate !== false) {
+    // Past a transaction pooler when DIRECT_DATABASE_URL says so (docs/operations.md#connection-pooling).
+    if (!opts.database && config.directDatabaseUrl !== config.databaseUrl) await migrateDirect(config);
+    else await runMigrations(database);
+  }
   const opened = database;
   const { db } = opened;
   const metrics = createMetrics({
@@ -284,6 +288,16 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
   };
 }
 export type Infrastructure = Awaited<ReturnType<typeof createInfrastructure>>;
+
+/** Applies pending migrations on a connection of their own to DIRECT_DATABASE_URL. */
+async function migrateDirect(config: Config): Promise<void> {
+  const direct = await openDatabase(databaseOptions(config, 1, { direct: true }));
+  try {
+    await runMigrations(direct);
+  } finally {
+    await direct.close();
+  }
+}
 
 async function waitForDatabase(database: Database, waitMs: number, logger: Logger): Promise<void> {
   const deadline = Date.now() + waitMs;

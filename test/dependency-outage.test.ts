@@ -20,6 +20,8 @@ import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
  * from PostgreSQL, and what needs Redis answers 503.
  */
 const adminUrl = process.env.TEST_DATABASE_URL;
+/** The server itself, past a transaction pooler when TEST_DATABASE_URL goes through one (test/helpers/database.ts). */
+const serverUrl = process.env.TEST_DIRECT_DATABASE_URL ?? adminUrl;
 const redisUrl = process.env.TEST_REDIS_URL;
 
 const PASSWORD = 'Tq9!Vb7#Lm4$Xz2k';
@@ -125,7 +127,7 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
 
 /** Ends every server-side connection to this database, as a stopping server does (57P01). */
 async function terminateBackends(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(
     'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
@@ -511,10 +513,11 @@ describe.skipIf(!adminUrl)('a database that is full is not down', () => {
   it('the readiness probe counts "too many connections" (53300) as a server that answers', async () => {
     const fresh = await freshDatabase();
     const role = `pss_full_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
+    const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
     await admin.query(`create role ${role} login connection limit 1`);
-    const url = new URL(fresh.url!);
+    // A role's connection limit is the server's: a pooler would not know the new role.
+    const url = new URL(fresh.directUrl!);
     url.username = role;
     const busy = new pg.Client({ connectionString: url.toString() });
     const database = await openDatabase({ url: url.toString(), poolMax: 1 });

@@ -110,14 +110,17 @@ async function deployment(opts: { instances: number; proxy: 'database' | 'redis'
     });
   }
   const workers: WorkerProcess[] = [];
-  const check = new pg.Client({ connectionString: fresh.url });
+  // The test's own view of the server (and its "restart") goes past a transaction pooler when there is
+  // one: through it, this client could be linked to a server session that carries the worker's name.
+  const serverUrl = fresh.directUrl ?? fresh.url!;
+  const check = new pg.Client({ connectionString: serverUrl });
   await check.connect();
 
   return {
     proxy,
     smtp,
     check,
-    directUrl: fresh.url!,
+    directUrl: serverUrl,
     instances,
     web: instances[0]!,
     startWorker: () => {

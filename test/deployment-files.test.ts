@@ -24,13 +24,7 @@ const schemaBlock = configSource.slice(
   configSource.indexOf('\n});', configSource.indexOf('const envSchema = z.object({')),
 );
 const SCHEMA_VARS = new Set([...schemaBlock.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!));
-/**
- * Variables other parts of issue 12 add to config.ts (the deployment files already set them):
- * DIRECT_DATABASE_URL (migrations straight to PostgreSQL, the PgBouncer work). Remove it from this
- * list once config.ts reads it.
- */
-const PENDING_VARS = new Set(['DIRECT_DATABASE_URL']);
-const known = (name: string) => SCHEMA_VARS.has(name) || PENDING_VARS.has(name);
+const known = (name: string) => SCHEMA_VARS.has(name);
 /** The secrets config.ts refuses to start without in production. */
 const PRODUCTION_SECRETS = [
   ...configSource.matchAll(/problems\.push\('([A-Z_]+): required in production'\)/g),

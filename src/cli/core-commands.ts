@@ -33,7 +33,7 @@ export const coreCommands: CliCommands<Container> = {
     help: 'apply pending database migrations',
     run: async () => {
       const config = loadConfig(withDevSecrets(process.env).env);
-      const database = await openDatabase(databaseOptions(config, 2));
+      const database = await openDatabase(databaseOptions(config, 2, { direct: true }));
       const applied = await runMigrations(database);
       await database.close();
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');

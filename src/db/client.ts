@@ -51,13 +51,23 @@ const PING_TIMEOUT_MS = 2000;
 /** too_many_connections: the server is up and answering, only full (not an outage). */
 const SERVER_FULL = '53300';
 
-/** Connection settings from the configuration: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR. */
+/**
+ * Connection settings from the configuration: PostgreSQL when DATABASE_URL is set, else PGlite in
+ * DATA_DIR. `direct` connects past a transaction pooler (DIRECT_DATABASE_URL), for migrations.
+ */
 export function databaseOptions(
-  config: { databaseUrl: string | undefined; dataDir: string; databasePoolMax: number; databaseSsl: boolean },
+  config: {
+    databaseUrl: string | undefined;
+    directDatabaseUrl: string | undefined;
+    dataDir: string;
+    databasePoolMax: number;
+    databaseSsl: boolean;
+  },
   poolMax = config.databasePoolMax,
+  { direct = false }: { direct?: boolean } = {},
 ): DatabaseOptions {
   return {
-    url: config.databaseUrl,
+    url: direct ? config.directDatabaseUrl : config.databaseUrl,
     dataDir: config.dataDir === ':memory:' ? 'memory://' : `${config.dataDir}/pglite`,
     poolMax,
     ssl: config.databaseSsl,
@@ -101,16 +111,34 @@ class TransactionSafePool {
   }
 }
 
+/**
+ * SAFETY (transaction pooling, docs/operations.md#connection-pooling): a query config with a `name`
+ * makes node-postgres prepare it once per connection and afterwards send only the name. Behind
+ * PgBouncer in transaction mode the next transaction may run on a server connection that never saw
+ * it ("prepared statement does not exist"; PgBouncer before 1.21 does not follow names).
+ * rate-limiter-flexible names all its statements, so every pooled statement leaves unnamed: parsed
+ * per execution, which is what the service's own queries do anyway (db/prepared.ts).
+ */
+function unnamed(config: unknown): unknown {
+  if (config === null || typeof config !== 'object' || !('name' in config)) return config;
+  if (typeof (config as { submit?: unknown }).submit === 'function') return config; // a Submittable (cursor, stream)
+  const { name: _name, ...rest } = config as Record<string, unknown>;
+  return rest;
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let statements = 0;
   // Counted where every statement leaves: a pooled connection's `query`, whoever called it (drizzle,
   // the pool's own `query`, rate-limiter-flexible). The pool emits 'connect' before it hands a new
-  // connection to anyone, so no statement escapes the count.
+  // connection to anyone, so no statement escapes the count, nor `unnamed`.
   const countStatements = (client: pg.PoolClient) => {
     const send = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (
+      first: unknown,
+      ...rest: unknown[]
+    ) => {
       statements += 1;
-      return send(...args);
+      return send(unnamed(first), ...rest);
     };
   };
   if (opts.url) {
