@@ -133,7 +133,7 @@ async function deployment(opts: { instances: number; proxy: 'database' | 'redis'
       return w;
     },
     /** The last lines the workers logged (shown when a test fails). */
-    workerLogs: () => workers.map((w) => w.log().split('\n').slice(-40).join('\n')).join('\n---\n'),
+    workerLogs: () => workers.map((w) => w.log().split('\n').slice(-120).join('\n')).join('\n---\n'),
     /** Ends the worker's server-side sessions, as a stopping server does. */
     terminateWorkerSessions: async () => {
       await check.query(

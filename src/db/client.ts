@@ -5,7 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { unavailableDependency } from '../lib/unavailable.js';
+import { tagDependency, unavailableDependency } from '../lib/unavailable.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -85,12 +85,23 @@ export function databaseOptions(
 class TransactionSafePool {
   constructor(private readonly pool: pg.Pool) {}
 
-  query(config: unknown, values?: unknown): Promise<unknown> {
-    return this.pool.query(config as never, values as never);
+  async query(config: unknown, values?: unknown): Promise<unknown> {
+    try {
+      return await this.pool.query(config as never, values as never);
+    } catch (err) {
+      tagDependency(err, 'database');
+      throw err;
+    }
   }
 
   async connect() {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      tagDependency(err, 'database');
+      throw err;
+    }
     let released = false;
     const release = (err?: Error) => {
       if (released) return;
@@ -102,7 +113,10 @@ class TransactionSafePool {
         try {
           return await client.query(config as never, values as never);
         } catch (err) {
-          if (unavailableDependency(err, 'database')) release(err as Error);
+          if (unavailableDependency(err, 'database')) {
+            tagDependency(err, 'database');
+            release(err as Error);
+          }
           throw err;
         }
       },

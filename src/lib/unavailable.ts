@@ -80,14 +80,39 @@ function classifyOne(e: ErrorShape): Dependency | null {
  * A bare socket error names no dependency: `fallback` says whose socket it was when the caller knows.
  */
 export function unavailableDependency(err: unknown, fallback: Dependency | null = null): Dependency | null {
+  return namedDependency(err) ?? socketDependency(err, fallback);
+}
+
+/**
+ * The dependency this error names itself (an error tagged by the code that met it, a PostgreSQL or
+ * Redis error), without guessing whose a bare socket error is.
+ */
+export function namedDependency(err: unknown): Dependency | null {
   for (const e of chain(err)) {
     const dep = classifyOne(e);
     if (dep) return dep;
+  }
+  return null;
+}
+
+function socketDependency(err: unknown, fallback: Dependency | null): Dependency | null {
+  for (const e of chain(err)) {
     // A bare socket error: the database's, unless the caller knows better (Redis errors reach
     // callers wrapped by the kv store, and the limiters fall back to PostgreSQL on their own).
     if (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) return fallback ?? 'database';
   }
   return null;
+}
+
+/** Marks an error met on a connection to `dependency` as that dependency's (a bare socket error names none). */
+export function tagDependency(err: unknown, dependency: Dependency): void {
+  if (err && typeof err === 'object' && unavailableDependency(err, dependency) === dependency) {
+    try {
+      (err as { dependency?: Dependency }).dependency ??= dependency;
+    } catch {
+      // A frozen error stays untagged: it is then classified by its shape alone.
+    }
+  }
 }
 
 /** An error that says which dependency failed, for code that knows it (e.g. a kv store wrapper). */

@@ -2,7 +2,7 @@ import { DelayedError, Queue, Worker, type Job, type JobsOptions } from 'bullmq'
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type { DbOrTx } from '../../db/client.js';
-import { unavailableDependency, type Dependency } from '../../lib/unavailable.js';
+import { namedDependency, unavailableDependency, type Dependency } from '../../lib/unavailable.js';
 import { KEEP_FAILED_DAYS } from './housekeeping.js';
 import { createOutboxRepo } from './outbox-repo.js';
 import { addToOutbox, runOutboxRow } from './outbox.js';
@@ -130,6 +130,11 @@ export function createQueueRunner(opts: QueueRunnerOptions): JobRunner {
    * error may be the mail server's: it counts as a database outage only if the database does not answer.
    */
   async function outageOf(err: unknown): Promise<Dependency | null> {
+    // Met on a database or Redis connection (tagged there, or a server's own error): an outage, even
+    // if it is over by now (the probe below could already succeed: a job that failed as the server
+    // came back must still wait, not spend an attempt).
+    const named = namedDependency(err);
+    if (named) return named;
     const dependency = unavailableDependency(err);
     if (dependency !== 'database') return dependency;
     try {
