@@ -5,6 +5,7 @@ import { createContainer, type Container } from './container.js';
 import { withDevSecrets } from './lib/dev-secrets.js';
 import { auditCommands } from './modules/audit/index.js';
 import { authCommands } from './modules/auth/index.js';
+import { importCommands } from './modules/django-import/index.js';
 import { jobCommands } from './modules/jobs/index.js';
 import { keyCommands } from './modules/keys/index.js';
 import { privacyCommands } from './modules/privacy/index.js';
@@ -14,6 +15,7 @@ const commands: CliCommands<Container> = {
   ...coreCommands,
   ...auditCommands,
   ...authCommands,
+  ...importCommands,
   ...jobCommands,
   ...keyCommands,
   ...privacyCommands,

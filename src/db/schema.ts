@@ -10,6 +10,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -601,3 +602,20 @@ export const jobScheduleRuns = pgTable('job_schedule_runs', {
   lastSlot: ts('last_slot').notNull(),
   finishedAt: ts('finished_at').notNull(),
 });
+
+/**
+ * What `import:django` brought over (docs/migrating-from-django.md): one row per source row written here,
+ * with a keyed digest of the source row as it was read (never its values), so a second run skips what
+ * is unchanged, imports what changed in the original since, and never brings back what was erased here.
+ */
+export const djangoImportRows = pgTable(
+  'django_import_rows',
+  {
+    sourceTable: varchar('source_table', { length: 64 }).notNull(),
+    sourceId: bigint('source_id', { mode: 'number' }).notNull(),
+    targetId: bigint('target_id', { mode: 'number' }).notNull(),
+    digest: varchar('digest', { length: 32 }).notNull(),
+    importedAt: ts('imported_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceTable, t.sourceId] })],
+);

@@ -1,0 +1,92 @@
+import pg from 'pg';
+
+/**
+ * The original's database, read-only: one connection, one REPEATABLE READ READ ONLY transaction, so
+ * the whole import sees one consistent snapshot and cannot write to the source even by mistake.
+ * Timestamps, dates and 64-bit integers are read as the server's text (microseconds kept); jsonb is
+ * parsed.
+ */
+export type SourceRow = Record<string, unknown>;
+
+const TEXT_TYPES = [20, 1082, 1114, 1184, 869]; // int8, date, timestamp, timestamptz, inet
+
+export interface SourceDatabase {
+  /** Tables of the `public` schema with their columns. */
+  tables(): Promise<Map<string, Set<string>>>;
+  count(table: string): Promise<number>;
+  /** Rows in id order, `size` at a time; `select` lists the columns (or SQL expressions) to read. */
+  batches(table: string, select: readonly string[], size: number): AsyncGenerator<SourceRow[]>;
+  query<T extends SourceRow>(text: string, values?: unknown[]): Promise<T[]>;
+  /** The source as `host/database` (no credentials), for the report and the audit entry. */
+  readonly label: string;
+  close(): Promise<void>;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+export async function openSource(url: string): Promise<SourceDatabase> {
+  const parsed = new URL(url);
+  const label = `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'pss-import-django',
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        TEXT_TYPES.includes(oid)
+          ? (value: string) => value
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  const query = async <T extends SourceRow>(text: string, values: unknown[] = []) =>
+    (await client.query(text, values)).rows as T[];
+
+  return {
+    label,
+    query,
+    async tables() {
+      const rows = await query<{ table_name: string; column_name: string }>(
+        `select c.table_name, c.column_name from information_schema.columns c
+           join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+          where c.table_schema = 'public' and t.table_type = 'BASE TABLE'
+          order by c.table_name, c.ordinal_position`,
+      );
+      const out = new Map<string, Set<string>>();
+      for (const r of rows) {
+        const set = out.get(r.table_name) ?? new Set<string>();
+        set.add(r.column_name);
+        out.set(r.table_name, set);
+      }
+      return out;
+    },
+    async count(table) {
+      const rows = await query<{ n: string }>(`select count(*) as n from ${quote(table)}`);
+      return Number(rows[0]?.n ?? 0);
+    },
+    async *batches(table, select, size) {
+      let after: string | null = null;
+      for (;;) {
+        const rows: SourceRow[] = await query(
+          `select ${select.join(', ')} from ${quote(table)} t
+            where ($1::bigint is null or t.id > $1::bigint) order by t.id limit ${String(size)}`,
+          [after],
+        );
+        if (rows.length === 0) return;
+        yield rows;
+        if (rows.length < size) return;
+        after = String(rows[rows.length - 1]!.id);
+      }
+    },
+    async close() {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
