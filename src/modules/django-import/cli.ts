@@ -22,9 +22,14 @@ const USAGE =
 /** `import:django` (docs/migrating-from-django.md). */
 export const importCommands: CliCommands<ImportCliServices> = {
   'import:django': {
-    help: "--source-url <url> [--dry-run] [--accept-rejects]  import a deployment of the original (its Fernet key in LEGACY_FIELD_ENCRYPTION_KEY); re-runs change nothing",
+    help: '--source-url <url> [--dry-run] [--accept-rejects]  import a deployment of the original (its Fernet key in LEGACY_FIELD_ENCRYPTION_KEY); re-runs change nothing',
     run: async (args, open) => {
-      let values: { 'source-url'?: string; 'dry-run'?: boolean; 'accept-rejects'?: boolean; 'problems-file'?: string };
+      let values: {
+        'source-url'?: string;
+        'dry-run'?: boolean;
+        'accept-rejects'?: boolean;
+        'problems-file'?: string;
+      };
       try {
         ({ values } = parseArgs({
           args,

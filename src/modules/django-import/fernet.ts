@@ -72,9 +72,10 @@ function openWith(key: FernetKey, data: Buffer): string | null {
   if (!timingSafeEqual(mac, data.subarray(data.length - MAC))) return null;
   try {
     const decipher = createDecipheriv('aes-128-cbc', key.encryption, data.subarray(9, HEADER));
-    return Buffer.concat([decipher.update(data.subarray(HEADER, data.length - MAC)), decipher.final()]).toString(
-      'utf8',
-    );
+    return Buffer.concat([
+      decipher.update(data.subarray(HEADER, data.length - MAC)),
+      decipher.final(),
+    ]).toString('utf8');
   } catch {
     return null;
   }

@@ -32,8 +32,14 @@ export async function readLedger(
     sql`select source_id, target_id, digest from django_import_rows
          where source_table = ${table} and source_id in (select value::bigint from json_array_elements_text(${JSON.stringify(sourceIds)}::json))`,
   );
-  for (const r of rowsOf<{ source_id: string | number; target_id: string | number; digest: string }>(result)) {
-    out.set(Number(r.source_id), { sourceId: Number(r.source_id), targetId: Number(r.target_id), digest: r.digest });
+  for (const r of rowsOf<{ source_id: string | number; target_id: string | number; digest: string }>(
+    result,
+  )) {
+    out.set(Number(r.source_id), {
+      sourceId: Number(r.source_id),
+      targetId: Number(r.target_id),
+      digest: r.digest,
+    });
   }
   return out;
 }
@@ -61,6 +67,8 @@ export async function writeLedger(
 
 /** How many rows of each source table are in the ledger (the report of a run that writes nothing). */
 export async function ledgerCount(db: DbOrTx, table: string): Promise<number> {
-  const result = await db.execute(sql`select count(*) as n from django_import_rows where source_table = ${table}`);
+  const result = await db.execute(
+    sql`select count(*) as n from django_import_rows where source_table = ${table}`,
+  );
   return Number(rowsOf<{ n: string | number }>(result)[0]?.n ?? 0);
 }

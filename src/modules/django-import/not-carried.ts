@@ -14,7 +14,8 @@ export const NOT_CARRIED: Readonly<Record<string, string>> = {
   django_session: 'sessions of the Django admin site, which this service replaces',
   axes_accessattempt: LOCKOUT,
   axes_accessfailurelog: LOCKOUT,
-  axes_accesslog: 'sign-ins to the Django admin site: their changes are in auditlog_logentry, which is carried',
+  axes_accesslog:
+    'sign-ins to the Django admin site: their changes are in auditlog_logentry, which is carried',
   django_admin_log: 'changes made through the Django admin site: also in auditlog_logentry, which is carried',
   auth_group: ROLES,
   auth_group_permissions: ROLES,

@@ -55,9 +55,7 @@ export function createReport() {
     hasProblems: () => problems.length > 0,
     /** Counts for the audit entry: numbers only. */
     summary() {
-      return Object.fromEntries(
-        [...tables].map(([t, c]) => [t, { ...c }]),
-      ) as Record<string, TableCounts>;
+      return Object.fromEntries([...tables].map(([t, c]) => [t, { ...c }])) as Record<string, TableCounts>;
     },
   };
 }
@@ -84,13 +82,17 @@ export function formatReport(report: ImportReport, opts: { dryRun: boolean; maxP
     const max = opts.maxProblems ?? 200;
     lines.push('', `problems (${String(report.problems.length)}):`);
     for (const p of report.problems.slice(0, max)) {
-      lines.push(`  ${p.kind === 'rejected' ? 'REJECTED' : 'ALTERED '} ${p.table} ${p.id === null ? '-' : String(p.id)}: ${p.reason}`);
+      lines.push(
+        `  ${p.kind === 'rejected' ? 'REJECTED' : 'ALTERED '} ${p.table} ${p.id === null ? '-' : String(p.id)}: ${p.reason}`,
+      );
     }
-    if (report.problems.length > max) lines.push(`  … and ${String(report.problems.length - max)} more (--problems-file writes them all)`);
+    if (report.problems.length > max)
+      lines.push(`  … and ${String(report.problems.length - max)} more (--problems-file writes them all)`);
   }
   if (report.notCarried.size > 0) {
     lines.push('', 'not carried over, by design (docs/migrating-from-django.md#what-is-not-carried):');
-    for (const [table, { rows, why }] of report.notCarried) lines.push(`  ${pad(table, width)} ${pad(rows, 7, true)} rows: ${why}`);
+    for (const [table, { rows, why }] of report.notCarried)
+      lines.push(`  ${pad(table, width)} ${pad(rows, 7, true)} rows: ${why}`);
   }
   if (report.notes.length > 0) lines.push('', ...report.notes.map((n) => `note: ${n}`));
   return lines.join('\n');

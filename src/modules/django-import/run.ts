@@ -6,7 +6,7 @@ import { createFernetReader, FernetDecryptError, LegacyKeyError, parseFernetKeys
 import { readLedger, writeLedger } from './ledger.js';
 import { NOT_CARRIED } from './not-carried.js';
 import { createReport, type ImportReport } from './report.js';
-import { openSource, type SourceDatabase } from './source.js';
+import { openSource, type SourceDatabase, type SourceRow } from './source.js';
 import type { ImportContext, ImportStep } from './step.js';
 import { auditHistoryStep } from './steps/audit-history.js';
 import { adminNotesStep, journalStep } from './steps/content.js';
@@ -72,12 +72,16 @@ const steps = (): ImportStep[] => [
 export async function importFromDjango(deps: ImportDeps, opts: ImportOptions): Promise<ImportReport> {
   const fernet = createFernetReader(refuseOn(LegacyKeyError, () => parseFernetKeys(opts.legacyKey)));
   const source = await openSource(opts.sourceUrl).catch((err: unknown) => {
-    throw new ImportRefused(`cannot read the source database: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ImportRefused(
+      `cannot read the source database: ${err instanceof Error ? err.message : String(err)}`,
+    );
   });
   try {
     const tables = await source.tables();
     if (!tables.has('users_user')) {
-      throw new ImportRefused(`${source.label} has no users_user table: it is not a database of the original`);
+      throw new ImportRefused(
+        `${source.label} has no users_user table: it is not a database of the original`,
+      );
     }
     await checkKey(source, tables, fernet);
     const ctx = await context(deps, source, fernet, opts.dryRun);
@@ -85,15 +89,20 @@ export async function importFromDjango(deps: ImportDeps, opts: ImportOptions): P
     const all = steps();
     const known = new Set<string>(all.map((s) => s.table));
     for (const step of all) {
-      if (!tables.has(step.table)) {
-        if (step.table !== 'auditlog_logentry') ctx.report.note(`${step.table} is not in the source: nothing to carry`);
+      const columns = tables.get(step.table);
+      if (!columns) {
+        if (step.table !== 'auditlog_logentry')
+          ctx.report.note(`${step.table} is not in the source: nothing to carry`);
         continue;
       }
-      await runStep(ctx, step, tables.get(step.table)!, opts.progress);
+      await runStep(ctx, step, columns, opts.progress);
     }
     if (!opts.dryRun) {
       const made = await ensureProfiles(ctx);
-      if (made > 0) ctx.report.note(`${String(made)} imported users had no profile in the original: an empty one was made`);
+      if (made > 0)
+        ctx.report.note(
+          `${String(made)} imported users had no profile in the original: an empty one was made`,
+        );
     }
     await reportOtherTables(ctx, tables, known);
     const written = [...ctx.report.tables.values()].some((c) => c.imported + c.updated > 0);
@@ -189,7 +198,12 @@ async function context(
         }
         for (const id of missing) if (!keys.has(id)) keys.set(id, deps.cipher.newDataKey());
       }
-      return new Map([...new Set(userIds)].map((id) => [id, keys.get(id)!]));
+      const wanted = new Set(userIds);
+      return (userId: number) => {
+        const key = wanted.has(userId) ? keys.get(userId) : undefined;
+        if (!key) throw new Error(`no data key was loaded for user ${String(userId)}`);
+        return key;
+      };
     },
   };
 }
@@ -218,7 +232,9 @@ async function checkTarget(ctx: ImportContext): Promise<void> {
      where not exists (select 1 from django_import_rows r where r.source_table = 'users_privacypolicyversion' and r.target_id = p.id)
        and not exists (select 1 from user_consents c where c.privacy_policy_version_id = p.id)
        and not exists (select 1 from consent_events e where e.privacy_policy_version_id = p.id)`;
-  const defaults = rowsOf<{ id: string | number }>(await ctx.db.execute(sql`select p.id ${unimportedPolicies}`));
+  const defaults = rowsOf<{ id: string | number }>(
+    await ctx.db.execute(sql`select p.id ${unimportedPolicies}`),
+  );
   if (defaults.length === 0) return;
   ctx.report.note(
     `${String(defaults.length)} privacy policy version(s) written here at the first start, agreed to by nobody, ${ctx.dryRun ? 'would be' : 'were'} replaced by the original's`,
@@ -242,7 +258,8 @@ async function runStep(
   }
   const read = [...step.columns, ...(step.optional ?? []).filter((c) => present.has(c))];
   const unknown = [...present].filter((c) => !read.includes(c) && !(c in (step.ignored ?? {})));
-  for (const c of unknown) ctx.report.alter(step.table, null, `column ${c} is unknown to the importer: not carried`);
+  for (const c of unknown)
+    ctx.report.alter(step.table, null, `column ${c} is unknown to the importer: not carried`);
   await step.init?.(ctx, await ctx.source.tables());
   const digest = ctx.digest;
   const counts = ctx.report.counts(step.table);
@@ -258,15 +275,20 @@ async function runStep(
       rows.map((r) => Number(r.id)),
     );
     const digests = new Map(rows.map((r) => [Number(r.id), digest(r)]));
-    const unchanged = rows.filter((r) => ledger.get(Number(r.id))?.digest === digests.get(Number(r.id)));
-    const changed = rows.filter((r) => !unchanged.includes(r));
+    const isUnchanged = (r: SourceRow) => ledger.get(Number(r.id))?.digest === digests.get(Number(r.id));
+    const unchanged = rows.filter(isUnchanged);
+    const changed = rows.filter((r) => !isUnchanged(r));
     counts.unchanged += unchanged.length;
     step.present?.(unchanged, ctx);
     let fresh = changed;
     if (step.appendOnly) {
       fresh = changed.filter((r) => !ledger.has(Number(r.id)));
       for (const r of changed.filter((r) => ledger.has(Number(r.id)))) {
-        ctx.report.alter(step.table, Number(r.id), 'changed in the original since it was imported: history here is append-only, kept as first imported');
+        ctx.report.alter(
+          step.table,
+          Number(r.id),
+          'changed in the original since it was imported: history here is append-only, kept as first imported',
+        );
       }
     }
     const prepared = await step.prepare(fresh, ctx, present);
@@ -277,7 +299,11 @@ async function runStep(
         await writeLedger(
           tx,
           step.table,
-          prepared.map((p) => ({ sourceId: p.sourceId, targetId: p.targetId, digest: digests.get(p.sourceId)! })),
+          prepared.map((p) => ({
+            sourceId: p.sourceId,
+            targetId: p.targetId,
+            digest: digests.get(p.sourceId) ?? '',
+          })),
           ctx.startedAt,
         );
       });
@@ -295,11 +321,15 @@ async function runStep(
     if (progress && Date.now() - lastShown >= PROGRESS_EVERY_MS) {
       lastShown = Date.now();
       const rate = Math.round(done / ((Date.now() - started) / 1000));
-      progress(`${step.table}: ${done.toLocaleString('en')} / ${counts.source.toLocaleString('en')} rows (${String(rate)} rows/s)`);
+      progress(
+        `${step.table}: ${done.toLocaleString('en')} / ${counts.source.toLocaleString('en')} rows (${String(rate)} rows/s)`,
+      );
     }
   }
   if (!ctx.dryRun && step.target) await bumpSequence(ctx.db, step.target);
-  progress?.(`${step.table}: done, ${String(counts.source)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  progress?.(
+    `${step.table}: done, ${String(counts.source)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 async function reportOtherTables(
@@ -312,7 +342,12 @@ async function reportOtherTables(
     const rows = await ctx.source.count(table);
     const why = NOT_CARRIED[table];
     if (why) ctx.report.skip(table, rows, why);
-    else if (rows > 0) ctx.report.alter(table, null, `table unknown to the importer: its ${String(rows)} rows are not carried`);
+    else if (rows > 0)
+      ctx.report.alter(
+        table,
+        null,
+        `table unknown to the importer: its ${String(rows)} rows are not carried`,
+      );
   }
 }
 

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { asText } from './step.js';
 
 /**
  * The original's database, read-only: one connection, one REPEATABLE READ READ ONLY transaction, so
@@ -9,6 +10,8 @@ import pg from 'pg';
 export type SourceRow = Record<string, unknown>;
 
 const TEXT_TYPES = [20, 1082, 1114, 1184, 869]; // int8, date, timestamp, timestamptz, inet
+const textTypes = new pg.TypeOverrides();
+for (const oid of TEXT_TYPES) textTypes.setTypeParser(oid, (value: string) => value);
 
 export interface SourceDatabase {
   /** Tables of the `public` schema with their columns. */
@@ -30,12 +33,7 @@ export async function openSource(url: string): Promise<SourceDatabase> {
   const client = new pg.Client({
     connectionString: url,
     application_name: 'pss-import-django',
-    types: {
-      getTypeParser: ((oid: number, format?: string) =>
-        TEXT_TYPES.includes(oid)
-          ? (value: string) => value
-          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-    },
+    types: textTypes,
   });
   client.on('error', () => undefined);
   await client.connect();
@@ -81,7 +79,7 @@ export async function openSource(url: string): Promise<SourceDatabase> {
         if (rows.length === 0) return;
         yield rows;
         if (rows.length < size) return;
-        after = String(rows[rows.length - 1]!.id);
+        after = asText(rows.at(-1)?.id);
       }
     },
     async close() {

@@ -30,7 +30,8 @@ export interface ImportContext {
   /** Privacy policy versions present here (by id). */
   policies: Set<number>;
   /** The users' data keys (loaded from here, or new for users imported now). */
-  deks(userIds: Iterable<number>): Promise<Map<number, Buffer>>;
+  /** The data keys of these users (made for those who have none yet); the answer throws for any other user. */
+  deks(userIds: Iterable<number>): Promise<(userId: number) => Buffer>;
 }
 
 /** One row to write: its source id, its id here, and its columns. */
@@ -65,14 +66,21 @@ export interface ImportStep {
   /** Rows of this batch that are new or changed since the last run. */
   prepare(rows: SourceRow[], ctx: ImportContext, columns: ReadonlySet<string>): Promise<Prepared[]>;
   /** Writes the rows; a step whose ids are new here answers source id → id here. */
-  write(tx: Tx, rows: Prepared[], ctx: ImportContext): Promise<void | Map<number, number>>;
+  write(tx: Tx, rows: Prepared[], ctx: ImportContext): Promise<void> | Promise<Map<number, number>>;
   /** Source rows that are present here (written now, or unchanged since an earlier run). */
   present?(rows: SourceRow[], ctx: ImportContext): void;
 }
 
 export const num = (v: unknown): number => Number(v);
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-export const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+/** A source value as text: strings as they are, numbers and booleans spelled out, anything else as JSON. */
+export function asText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v) ?? '';
+}
+export const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : asText(v));
 
 /** The user a row belongs to, if present here; otherwise the row is rejected with the reason. */
 export function ownerOrReject(

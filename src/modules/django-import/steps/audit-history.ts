@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ImportStep, Prepared } from '../step.js';
-import { num } from '../step.js';
+import { asText, num } from '../step.js';
 import { rowsOf } from '../writer.js';
 
 /**
@@ -20,9 +20,20 @@ export function auditHistoryStep(): ImportStep {
   let subjectCase = 'null::bigint';
   return {
     table: TABLE,
-    columns: ['id', 'object_pk', 'object_id', 'action', 'timestamp', 'actor_id', 'content_type_id', 'remote_addr', 'cid'],
+    columns: [
+      'id',
+      'object_pk',
+      'object_id',
+      'action',
+      'timestamp',
+      'actor_id',
+      'content_type_id',
+      'remote_addr',
+      'cid',
+    ],
     ignored: {
-      changes: 'holds decrypted values (health data, 2FA secrets): only the names of the changed fields are kept',
+      changes:
+        'holds decrypted values (health data, 2FA secrets): only the names of the changed fields are kept',
       changes_text: 'holds values: only the names of the changed fields are kept',
       object_repr: 'may name the person (an e-mail address)',
       additional_data: 'holds values',
@@ -67,12 +78,13 @@ export function auditHistoryStep(): ImportStep {
             at: r.timestamp,
             actor_id: actor !== null && ctx.users.has(actor) ? actor : null,
             actor_role: actor !== null ? (ctx.users.get(actor)?.role ?? 'unknown') : 'unknown',
-            ip: r.remote_addr === null ? null : String(r.remote_addr).replace(/\/(32|128)$/, ''),
-            request_id: r.cid === null ? null : String(r.cid).slice(0, 128),
+            ip: r.remote_addr === null ? null : asText(r.remote_addr).replace(/\/(32|128)$/, ''),
+            request_id: r.cid === null ? null : asText(r.cid).slice(0, 128),
             action: ACTIONS[num(r.action)] ?? `action_${String(r.action)}`,
             resource_type: `legacy.${model}`.slice(0, 64),
             resource_id: String(r.object_pk).slice(0, 64),
-            subject_user_id: subject !== null && (ctx.users.has(subject) || ctx.erased.has(subject)) ? subject : null,
+            subject_user_id:
+              subject !== null && (ctx.users.has(subject) || ctx.erased.has(subject)) ? subject : null,
             fields: r.field_names ?? null,
             metadata: { imported_from: 'django', source_table: TABLE, source_id: id },
           },
@@ -93,7 +105,10 @@ export function auditHistoryStep(): ImportStep {
                resource_id varchar, subject_user_id bigint, fields jsonb, metadata jsonb)
         returning id, (metadata->>'source_id')::bigint as source_id`);
       return new Map(
-        rowsOf<{ id: string | number; source_id: string | number }>(result).map((r) => [Number(r.source_id), Number(r.id)]),
+        rowsOf<{ id: string | number; source_id: string | number }>(result).map((r) => [
+          Number(r.source_id),
+          Number(r.id),
+        ]),
       );
     },
     appendOnly: true,

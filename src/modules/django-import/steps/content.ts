@@ -1,6 +1,6 @@
 import { sealJournalColumns, sealNoteColumns } from '../../../db/sealed-records.js';
 import type { ImportStep, Prepared } from '../step.js';
-import { num, ownerOrReject } from '../step.js';
+import { asText, num, ownerOrReject } from '../step.js';
 import { upsertRows } from '../writer.js';
 
 /**
@@ -9,7 +9,7 @@ import { upsertRows } from '../writer.js';
  */
 const MOODS = new Set(['excellent', 'good', 'okay', 'difficult', 'very_difficult']);
 const CATEGORIES = new Set(['progress', 'concern', 'achievement', 'medical', 'accommodation', 'general']);
-const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+const text = (v: unknown) => (v === null || v === undefined ? '' : asText(v));
 
 const JOURNAL_COLUMNS = [
   { name: 'id', type: 'bigint' },
@@ -50,7 +50,11 @@ export function journalStep(): ImportStep {
         const userId = ownerOrReject(ctx, TABLE, id, r.user_id);
         if (userId === null) return [];
         if (!MOODS.has(String(r.mood))) {
-          ctx.report.reject(TABLE, id, `mood "${String(r.mood).slice(0, 20)}" is not one of ${[...MOODS].join(', ')}`);
+          ctx.report.reject(
+            TABLE,
+            id,
+            `mood "${String(r.mood).slice(0, 20)}" is not one of ${[...MOODS].join(', ')}`,
+          );
           return [];
         }
         const energy = Number(r.energy_level);
@@ -64,7 +68,7 @@ export function journalStep(): ImportStep {
       return accepted.map(({ id, userId, energy, r }): Prepared => {
         const sealed = sealJournalColumns(
           ctx.cipher,
-          deks.get(userId)!,
+          deks(userId),
           { id, userId },
           {
             activities: text(r.activities),
@@ -121,8 +125,8 @@ function tagsOf(value: unknown): string[] {
     ? value
     : typeof value === 'string' && value.trim().startsWith('[')
       ? (JSON.parse(value) as unknown[])
-      : String(value).split(',');
-  return [...new Set(list.map((t) => String(t).trim()).filter(Boolean))];
+      : asText(value).split(',');
+  return [...new Set(list.map((t) => asText(t).trim()).filter(Boolean))];
 }
 
 export function adminNotesStep(): ImportStep {
@@ -160,7 +164,11 @@ export function adminNotesStep(): ImportStep {
         }
         let adminId: number | null = r.admin_id === null ? null : num(r.admin_id);
         if (adminId !== null && !ctx.users.has(adminId)) {
-          ctx.report.alter(TABLE, id, `its author (users_user ${String(adminId)}) is not here: kept without an author`);
+          ctx.report.alter(
+            TABLE,
+            id,
+            `its author (users_user ${String(adminId)}) is not here: kept without an author`,
+          );
           adminId = null;
         }
         return [{ id, candidateId, adminId, tags, r }];
@@ -176,7 +184,7 @@ export function adminNotesStep(): ImportStep {
           category: r.category,
           sealed: sealNoteColumns(
             ctx.cipher,
-            deks.get(candidateId)!,
+            deks(candidateId),
             { id, candidateId },
             { title: text(r.title), content: text(r.content) },
           ).sealed,

@@ -42,7 +42,8 @@ function credentialStep(spec: CredentialTable): ImportStep {
         for (const c of spec.columns) row[c.name] = r[sourceName(c.name)];
         row.id = id;
         row.user_id = userId;
-        if ('ip_address' in row) row.ip_address = textOrNull(row.ip_address)?.replace(/\/(32|128)$/, '') ?? null;
+        if ('ip_address' in row)
+          row.ip_address = textOrNull(row.ip_address)?.replace(/\/(32|128)$/, '') ?? null;
         if (typeof row.user_agent === 'string') row.user_agent = row.user_agent.slice(0, 500);
         out.push({ sourceId: id, targetId: id, row });
       }

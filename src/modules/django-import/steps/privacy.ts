@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ImportContext, ImportStep, Prepared } from '../step.js';
-import { num, ownerOrReject, textOrNull } from '../step.js';
+import { asText, num, ownerOrReject, textOrNull } from '../step.js';
 import { upsertRows } from '../writer.js';
 
 /**
@@ -43,7 +43,11 @@ export function policyVersionsStep(): ImportStep {
         const id = num(r.id);
         let active = r.is_active === true;
         if (active && activeSeen !== null && activeSeen !== id) {
-          ctx.report.alter(TABLE, id, `a second active version (users_privacypolicyversion ${String(activeSeen)} is active): imported as inactive`);
+          ctx.report.alter(
+            TABLE,
+            id,
+            `a second active version (users_privacypolicyversion ${String(activeSeen)} is active): imported as inactive`,
+          );
           active = false;
         }
         if (active) activeSeen = id;
@@ -88,7 +92,7 @@ const CONSENT_COLUMNS = [
 ] as const;
 
 function userAgent(ctx: ImportContext, table: string, id: number, value: unknown): string {
-  const ua = value === null || value === undefined ? '' : String(value);
+  const ua = value === null || value === undefined ? '' : asText(value);
   if (ua.length <= 500) return ua;
   ctx.report.alter(table, id, 'user_agent longer than 500 characters: cut to 500');
   return ua.slice(0, 500);
@@ -117,12 +121,20 @@ export function consentsStep(): ImportStep {
         const userId = ownerOrReject(ctx, TABLE, id, r.user_id);
         if (userId === null) continue;
         if (!CONSENT_TYPES.has(String(r.consent_type))) {
-          ctx.report.reject(TABLE, id, `consent_type "${String(r.consent_type).slice(0, 30)}" is not known here`);
+          ctx.report.reject(
+            TABLE,
+            id,
+            `consent_type "${String(r.consent_type).slice(0, 30)}" is not known here`,
+          );
           continue;
         }
         const policyId = num(r.privacy_policy_version_id);
         if (!ctx.policies.has(policyId)) {
-          ctx.report.reject(TABLE, id, `its policy version (users_privacypolicyversion ${String(policyId)}) was not imported`);
+          ctx.report.reject(
+            TABLE,
+            id,
+            `its policy version (users_privacypolicyversion ${String(policyId)}) was not imported`,
+          );
           continue;
         }
         out.push({
@@ -180,15 +192,15 @@ const DELETION_COLUMNS = [
 ] as const;
 
 function proofOf(value: unknown): Record<string, unknown> | null {
-  if (value === null || value === undefined || String(value).trim() === '') return null;
+  if (value === null || value === undefined || asText(value).trim() === '') return null;
   if (typeof value === 'object') return value as Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(String(value));
+    const parsed: unknown = JSON.parse(asText(value));
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
       ? (parsed as Record<string, unknown>)
       : { original: parsed };
   } catch {
-    return { original: String(value) };
+    return { original: asText(value) };
   }
 }
 
@@ -228,7 +240,11 @@ export function deletionRequestsStep(): ImportStep {
         }
         let reviewer = r.reviewed_by_id === null ? null : num(r.reviewed_by_id);
         if (reviewer !== null && !ctx.users.has(reviewer)) {
-          ctx.report.alter(TABLE, id, `its reviewer (users_user ${String(reviewer)}) is not here: kept without a reviewer`);
+          ctx.report.alter(
+            TABLE,
+            id,
+            `its reviewer (users_user ${String(reviewer)}) is not here: kept without a reviewer`,
+          );
           reviewer = null;
         }
         const approved = status === 'approved' && r.reviewed_at !== null;
@@ -305,7 +321,7 @@ export function exportRequestsStep(): ImportStep {
         const userId = ownerOrReject(ctx, TABLE, id, r.user_id);
         if (userId === null) continue;
         let status = String(r.status);
-        let error = r.error_message === null ? null : String(r.error_message);
+        let error = r.error_message === null ? null : asText(r.error_message);
         if (status === 'pending' || status === 'processing') {
           // Its file would be built by the original's process, which stops at the move.
           ctx.report.alter(TABLE, id, `was ${status}: marked failed (${NOT_BUILT})`);
@@ -372,7 +388,13 @@ export function deletionSchedulesStep(): ImportStep {
         out.push({
           sourceId: id,
           targetId: id,
-          row: { ...r, id, user_id: userId, exempted: r.exempted === true, exemption_reason: r.exemption_reason ?? '' },
+          row: {
+            ...r,
+            id,
+            user_id: userId,
+            exempted: r.exempted === true,
+            exemption_reason: r.exemption_reason ?? '',
+          },
         });
       }
       return out;

@@ -65,8 +65,13 @@ export function profilesStep(): ImportStep {
     columns: ['id', 'user_id', 'created_at', 'updated_at', ...PROFILE_FIELDS],
     async prepare(rows, ctx) {
       const out: Prepared[] = [];
-      const opened: { id: number; userId: number; plain: ProfilePlain; index: string | null; r: (typeof rows)[0] }[] =
-        [];
+      const opened: {
+        id: number;
+        userId: number;
+        plain: ProfilePlain;
+        index: string | null;
+        r: (typeof rows)[0];
+      }[] = [];
       for (const r of rows) {
         const id = num(r.id);
         const userId = ownerOrReject(ctx, TABLE, id, r.user_id);
@@ -94,12 +99,16 @@ export function profilesStep(): ImportStep {
           const holder = heldBy.get(o.index);
           const seen = idNumbers.get(o.index);
           if ((holder !== undefined && holder !== o.userId) || (seen !== undefined && seen !== o.id)) {
-            ctx.report.reject(TABLE, o.id, 'id_number is the same as another profile\'s (they are unique here)');
+            ctx.report.reject(
+              TABLE,
+              o.id,
+              "id_number is the same as another profile's (they are unique here)",
+            );
             continue;
           }
           idNumbers.set(o.index, o.id);
         }
-        const sealed = sealProfileColumns(ctx.cipher, deks.get(o.userId)!, o.userId, o.plain);
+        const sealed = sealProfileColumns(ctx.cipher, deks(o.userId), o.userId, o.plain);
         out.push({
           sourceId: o.id,
           targetId: o.id,

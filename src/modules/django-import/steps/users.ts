@@ -138,13 +138,21 @@ export function usersStep(): ImportStep {
           continue;
         }
         if (!ROLES.has(role)) {
-          ctx.report.reject(TABLE, id, `role "${role.slice(0, 20)}" is not one of candidate, admin, superuser`);
+          ctx.report.reject(
+            TABLE,
+            id,
+            `role "${role.slice(0, 20)}" is not one of candidate, admin, superuser`,
+          );
           continue;
         }
         const holder = taken.get(email);
         const clash = holder !== undefined && holder !== id ? holder : claim(email, id);
         if (clash !== null) {
-          ctx.report.reject(TABLE, id, `e-mail is the same as users_user ${String(clash)}'s once lower-cased`);
+          ctx.report.reject(
+            TABLE,
+            id,
+            `e-mail is the same as users_user ${String(clash)}'s once lower-cased`,
+          );
           continue;
         }
         const password = String(r.password);
@@ -152,7 +160,7 @@ export function usersStep(): ImportStep {
           ctx.report.alter(
             TABLE,
             id,
-            `password hash of scheme "${password.split('$')[0]!.slice(0, 30)}" is not verified here: the person sets a new password through a reset`,
+            `password hash of scheme "${(password.split('$')[0] ?? '').slice(0, 30)}" is not verified here: the person sets a new password through a reset`,
           );
         }
         const secret = openSecret(ctx, id, r.totp_secret);
@@ -160,7 +168,7 @@ export function usersStep(): ImportStep {
         if (r.totp_enabled === true && !totpEnabled && r.totp_secret === null) {
           ctx.report.alter(TABLE, id, '2FA was on without a secret: 2FA is reset, the person enrols again');
         }
-        const dek = deks.get(id)!;
+        const dek = deks(id);
         out.push({
           sourceId: id,
           targetId: id,
@@ -203,7 +211,7 @@ export function usersStep(): ImportStep {
         'data_keys',
         KEY_COLUMNS,
         rows.map((p) => {
-          const wrapped = ctx.cipher.wrap(p.targetId, deks.get(p.targetId)!);
+          const wrapped = ctx.cipher.wrap(p.targetId, deks(p.targetId));
           return { user_id: p.targetId, master_key_id: wrapped.masterKeyId, wrapped_key: wrapped.wrappedKey };
         }),
         { key: ['user_id'], update: false },
