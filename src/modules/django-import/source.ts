@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { asText } from './step.js';
 
 /**
  * The original's database, read-only: one connection, one REPEATABLE READ READ ONLY transaction, so
@@ -25,6 +24,13 @@ export interface SourceDatabase {
   close(): Promise<void>;
 }
 
+/** A source value as text: strings as they are, numbers and booleans spelled out, anything else as JSON. */
+export function asText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v) ?? '';
+}
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export async function openSource(url: string): Promise<SourceDatabase> {

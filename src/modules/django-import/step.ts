@@ -2,7 +2,9 @@ import type { Db, Tx } from '../../db/client.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import type { FernetReader } from './fernet.js';
 import type { ImportReport } from './report.js';
-import type { SourceDatabase, SourceRow } from './source.js';
+import { asText, type SourceDatabase, type SourceRow } from './source.js';
+
+export { asText };
 
 /** A source user present here (imported by this run or an earlier one, and not erased since). */
 export interface KnownUser {
@@ -73,13 +75,6 @@ export interface ImportStep {
 
 export const num = (v: unknown): number => Number(v);
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-/** A source value as text: strings as they are, numbers and booleans spelled out, anything else as JSON. */
-export function asText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v) ?? '';
-}
 export const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : asText(v));
 
 /** The user a row belongs to, if present here; otherwise the row is rejected with the reason. */
