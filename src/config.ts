@@ -398,7 +398,7 @@ export const NOT_USED: Readonly<Record<string, string>> = {
   JWT_ALGORITHM: 'tokens are always signed with HS256',
   RECAPTCHA_PUBLIC_KEY: "the site key is the front end's setting; the API only needs RECAPTCHA_PRIVATE_KEY",
   LEGACY_FIELD_ENCRYPTION_KEY:
-    'the importer from the original database (a CLI command) will read it; the service does not',
+    "only the importer (npm run cli -- import:django) reads it; remove it from the service's environment after the move",
   KEY_BACKUP_RETENTION_DAYS:
     'backups are made by the database platform, not by this service: keep data_keys backups within your retention (docs/privacy.md#crypto-shredding)',
   SENTRY_TRACES_SAMPLE_RATE: 'only errors are reported to Sentry, no performance traces',
