@@ -6,7 +6,7 @@ import { createFernetReader, FernetDecryptError, LegacyKeyError, parseFernetKeys
 import { readLedger, writeLedger } from './ledger.js';
 import { NOT_CARRIED } from './not-carried.js';
 import { createReport, type ImportReport } from './report.js';
-import { openSource, type SourceDatabase, type SourceRow } from './source.js';
+import { openSource, quote, type SourceDatabase, type SourceRow } from './source.js';
 import type { ImportContext, ImportStep } from './step.js';
 import { auditHistoryStep } from './steps/audit-history.js';
 import { adminNotesStep, journalStep } from './steps/content.js';
@@ -140,7 +140,7 @@ async function checkKey(
   ];
   for (const { table, column } of candidates) {
     const rows = await source.query<{ id: string; value: string }>(
-      `select id, "${column}" as value from "${table}" where "${column}" like 'gAAAAA%' order by id limit 1`,
+      `select id, ${quote(column)} as value from ${quote(table)} where ${quote(column)} like 'gAAAAA%' order by id limit 1`,
     );
     const first = rows[0];
     if (!first) continue;

@@ -31,7 +31,8 @@ export function asText(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   return JSON.stringify(v) ?? '';
 }
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** A name as an SQL identifier, quoted. */
+export const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export async function openSource(url: string): Promise<SourceDatabase> {
   const parsed = new URL(url);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ImportStep, Prepared } from '../step.js';
 import { asText, num } from '../step.js';
+import { quote } from '../source.js';
 import { rowsOf } from '../writer.js';
 
 /**
@@ -54,9 +55,11 @@ export function auditHistoryStep(): ImportStep {
         const id = String(Number(t.id));
         if (table === 'users_user') cases.push(`when ${id} then t.object_id`);
         else if (cols?.has('candidate_id'))
-          cases.push(`when ${id} then (select s.candidate_id from "${table}" s where s.id = t.object_id)`);
+          cases.push(
+            `when ${id} then (select s.candidate_id from ${quote(table)} s where s.id = t.object_id)`,
+          );
         else if (cols?.has('user_id'))
-          cases.push(`when ${id} then (select s.user_id from "${table}" s where s.id = t.object_id)`);
+          cases.push(`when ${id} then (select s.user_id from ${quote(table)} s where s.id = t.object_id)`);
       }
       if (cases.length > 0) subjectCase = `case t.content_type_id ${cases.join(' ')} end`;
     },
