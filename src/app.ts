@@ -26,6 +26,7 @@ import { registerDeniedAudit } from './plugins/denied-audit.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerInputScreening } from './plugins/input-screening.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { defaultConsoleDir, registerAdminConsole } from './plugins/admin-console.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { createThrottles, registerRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFrom } from './plugins/request-context.js';
@@ -37,6 +38,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Where 5xx failures are reported besides the log (lib/error-reporting.ts); none when omitted. */
   errorReporter?: ErrorReporter;
+  /** The built staff console served at /admin/ (default: plugins/admin-console.ts#defaultConsoleDir). */
+  consoleDir?: string;
 }
 
 /** Every API module, mounted under both `/api` and `/api/v1` (docs/contract.md#routing). */
@@ -164,6 +167,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
   registerNotFound(app);
   registerMetrics(app, { token: config.metricsToken, metrics: c.metrics });
   await registerOpenApi(app);
+  await registerAdminConsole(app, opts.consoleDir ?? config.consoleDir ?? defaultConsoleDir());
 
   await app.register(
     healthRoutes([

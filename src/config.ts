@@ -145,6 +145,7 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: int(10, 1, 1000),
   DATABASE_SSL: optStr,
   DATA_DIR: str('./data'),
+  CONSOLE_DIR: optStr,
   REDIS_URL: optStr,
   REDIS_KEY_PREFIX: z
     .string()
@@ -258,6 +259,8 @@ export interface Config {
   databasePoolMax: number;
   databaseSsl: boolean;
   dataDir: string;
+  /** The built staff console served at /admin/; unset = the build's own (plugins/admin-console.ts). */
+  consoleDir: string | undefined;
   redisUrl: string | undefined;
   /** Start of every shared-store key; the deployment id follows it (docs/operations.md#dependency-outages). */
   redisKeyPrefix: string;
@@ -526,6 +529,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseSsl: sslRaw === 'require' || sslRaw === 'true',
     dataDir: e.DATA_DIR,
+    consoleDir: e.CONSOLE_DIR,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jobs: {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../lib/actor.js';
 import { ApiError, AUTH_FAILED, AUTH_REQUIRED, USER_INACTIVE, forbidden } from '../lib/errors.js';
 import type { SessionStateCache, TokenClaims, TokenService } from '../modules/sessions/index.js';
+import { CONSOLE_PREFIX } from './admin-console.js';
 
 /**
  * Default deny (CONVENTIONS "Rules that keep it safe"): every route declares who may call it in
@@ -77,8 +78,10 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
 
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
-    // Routes that plugins register themselves: CORS preflight and the API documentation.
-    if (auth === undefined && (route.method === 'OPTIONS' || route.url.startsWith(DOCS_PREFIX))) {
+    // Routes that plugins register themselves: CORS preflight, the API documentation, the console's files.
+    const pluginRoute =
+      route.method === 'OPTIONS' || route.url.startsWith(DOCS_PREFIX) || route.url.startsWith(CONSOLE_PREFIX);
+    if (auth === undefined && pluginRoute) {
       route.config = { ...route.config, auth: 'public-ignore-token', rateLimit: false, database: false };
       for (const method of [route.method].flat())
         gates.push({ method, url: route.url, auth: 'public-ignore-token', rateLimit: false });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
 import { ApiError } from '../lib/errors.js';
+import { CONSOLE_PREFIX } from './admin-console.js';
 import { sendError } from './errors.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -26,7 +27,8 @@ export function registerNotFound(app: FastifyInstance): void {
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const [pathname, query] = splitUrl(request.url);
-    if (!pathname.endsWith('/') && !NO_SLASH.has(pathname)) {
+    // (A missing file of the console is a 404, not a redirect to a folder of that name.)
+    if (!pathname.endsWith('/') && !NO_SLASH.has(pathname) && !pathname.startsWith(CONSOLE_PREFIX)) {
       const slashed = `${pathname}/`;
       if (allowed(slashed).length > 0) {
         const location = query === undefined ? slashed : `${slashed}?${query}`;

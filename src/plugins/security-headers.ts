@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { CONSOLE_ASSETS } from './admin-console.js';
 
 /**
  * The security headers of every answer (docs/contract.md#requests), for the hook below and for the answers
@@ -24,8 +25,9 @@ export function registerSecurityHeaders(app: FastifyInstance, config: Config): v
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.headers(headers);
     // PRIVACY: responses carry tokens or personal data; no browser or proxy may keep them.
-    // Only the documentation UI's static files may be cached.
-    if (!request.url.startsWith('/api/docs/static/')) void reply.header('cache-control', 'no-store');
+    // Only the documentation UI's static files and the console's hashed files may be cached.
+    if (!request.url.startsWith('/api/docs/static/') && !request.url.startsWith(CONSOLE_ASSETS))
+      void reply.header('cache-control', 'no-store');
     reply.removeHeader('x-powered-by');
     return payload;
   });

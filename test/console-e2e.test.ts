@@ -1,0 +1,280 @@
+/**
+ * The staff console end to end (docs/console.md): the console is built, the real service runs in its own
+ * process on the embedded database (as `npm start` runs it), and Debian's Chromium, driven by Playwright,
+ * does what a member of staff does: first sign-in with 2FA enrolment, find a candidate, write a note, sign
+ * a person out everywhere, sign in again with a backup code. axe checks every page it meets.
+ * With CONSOLE_SCREENSHOTS=1 it also writes a screenshot of each page to docs/console/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
+import * as OTPAuth from 'otpauth';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CHROMIUM = '/usr/bin/chromium';
+const SUPERUSER = { email: 'console.root@capaciti.org.za', password: 'Console-Root-Pass-2026!q' };
+const CANDIDATE = {
+  email: 'thandi.console@capaciti.org.za',
+  password: 'Violet-Harbour-2026!z',
+  first_name: 'Thandi',
+  last_name: 'Console',
+};
+const ACCESS_TTL = 30;
+const screenshots = process.env.CONSOLE_SCREENSHOTS === '1' ? path.join(root, 'docs/console') : null;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
+async function waitForReady(base: string, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 120; i += 1) {
+    if (child.exitCode !== null) throw new Error(`the service exited:\n${log()}`);
+    try {
+      const res = await fetch(`${base}/health/ready/`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the service did not become ready:\n${log()}`);
+}
+
+/** No axe violation on the page as it is now (WCAG 2.0–2.2 A and AA rules). */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const found = result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`,
+  );
+  expect(found, `axe on ${name}`).toEqual([]);
+  if (screenshots) await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+const runIf = existsSync(CHROMIUM) && !process.env.TEST_DATABASE_URL;
+
+// The console runs against the embedded database only (as `npm start` does); Chromium comes from
+// Debian (.ci/run installs it). Without Chromium this suite cannot run, and says so as skipped.
+describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, () => {
+  let service: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+  let base = '';
+  let output = '';
+  let totpSecret = '';
+  let backupCodes: string[] = [];
+  const work = mkdtempSync(path.join(tmpdir(), 'pss-console-'));
+
+  beforeAll(async () => {
+    const consoleDir = path.join(work, 'console');
+    await build({
+      configFile: path.join(root, 'web/admin/vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: consoleDir, emptyOutDir: true },
+    });
+    const port = await freePort();
+    base = `http://127.0.0.1:${String(port)}`;
+    service = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        APP_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: path.join(work, 'data'),
+        CONSOLE_DIR: consoleDir,
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        ACCESS_TOKEN_TTL: String(ACCESS_TTL),
+        DJANGO_SUPERUSER_EMAIL: SUPERUSER.email,
+        DJANGO_SUPERUSER_PASSWORD: SUPERUSER.password,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    service.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    service.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitForReady(base, service, () => output.slice(-3000));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    if (screenshots) mkdirSync(screenshots, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    service?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const totp = () =>
+    new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totpSecret), digits: 6, period: 30 }).generate();
+
+  it('first sign-in of the bootstrap superuser enrols 2FA with the QR code and shows the backup codes', async () => {
+    await page.goto(`${base}/admin/`);
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+      .toBe('Sign in to the PSS staff console');
+    await expectAccessible(page, 'sign-in');
+    await page.getByLabel('E-mail address').fill(SUPERUSER.email);
+    await page.getByLabel('Password').fill('wrong-password-123');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Invalid email or password');
+
+    await page.getByLabel('Password').fill(SUPERUSER.password);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Set up two-step sign-in' }).waitFor();
+    const qr = page.getByRole('img', { name: /QR code/ });
+    expect(
+      await qr.evaluate((img) => {
+        const i = img as unknown as { complete: boolean; naturalWidth: number };
+        return i.complete && i.naturalWidth > 0;
+      }),
+    ).toBe(true);
+    totpSecret = (await page.locator('code.secret').textContent()) ?? '';
+    expect(totpSecret).toMatch(/^[A-Z2-7]{32}$/);
+    await expectAccessible(page, 'enrol-2fa');
+
+    await page.getByLabel('6-digit code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Invalid TOTP code');
+    await page.getByLabel('6-digit code from the app').fill(totp());
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    await page.getByRole('heading', { name: 'Save your backup codes' }).waitFor();
+    backupCodes = await page.locator('ul.codes code').allTextContents();
+    expect(backupCodes).toHaveLength(10);
+    await expectAccessible(page, 'backup-codes');
+    await page.getByRole('button', { name: 'I have saved my backup codes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  });
+
+  it('shows the programme figures on the dashboard', async () => {
+    const register = await fetch(`${base}/api/auth/register/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'Candidate phone' },
+      body: JSON.stringify(CANDIDATE),
+    });
+    expect(register.status, await register.clone().text()).toBe(201);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    const candidates = page.getByRole('definition').first();
+    await expect.poll(() => candidates.textContent()).toBe('1');
+    await expectAccessible(page, 'dashboard');
+  });
+
+  it('finds a candidate, reads the profile and writes a note with tags', async () => {
+    await page.getByRole('link', { name: 'Candidates' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Candidates' }).waitFor();
+    await page.getByLabel('Name or e-mail contains').fill('thandi');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('1 candidate found');
+    await expectAccessible(page, 'candidates');
+    await page.getByRole('link', { name: 'Thandi Console' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Thandi Console' }).waitFor();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+
+    await page.getByRole('button', { name: 'Save note' }).click();
+    // The browser's own check stops an empty title (required) before anything is sent.
+    expect(
+      await page
+        .getByLabel('Title')
+        .evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing),
+    ).toBe(true);
+    await page.getByLabel('Category').selectOption('progress');
+    await page.getByLabel('Title').fill('First week');
+    await page
+      .getByLabel('Note', { exact: true })
+      .fill('Settled in well; asked for captions in the recorded lectures.');
+    await page.getByLabel('Tags').fill('week-1, Captions');
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.getByRole('heading', { name: 'First week' }).waitFor();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('The note was saved');
+    expect(await page.locator('ul.notes').textContent()).toContain('tags: week-1, captions');
+    await expectAccessible(page, 'candidate');
+  });
+
+  it("signs a candidate out everywhere, with a reason; the candidate's token stops working", async () => {
+    const login = await fetch(`${base}/api/auth/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: CANDIDATE.email, password: CANDIDATE.password }),
+    });
+    const { access } = (await login.json()) as { access: string };
+    const me = () => fetch(`${base}/api/auth/me/`, { headers: { authorization: `Bearer ${access}` } });
+    expect((await me()).status).toBe(200);
+
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
+    await page.getByLabel('E-mail contains').fill('thandi');
+    await page.getByRole('button', { name: 'Show sessions' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('2 active sessions');
+    await expectAccessible(page, 'sessions');
+    await page
+      .getByRole('button', { name: `Sign out ${CANDIDATE.email}…` })
+      .first()
+      .click();
+    await page.getByRole('heading', { name: `Sign ${CANDIDATE.email} out everywhere` }).waitFor();
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    expect(
+      await page
+        .getByLabel('Reason')
+        .evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing),
+    ).toBe(true);
+    await page.getByLabel('Reason').fill('Phone reported stolen');
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain(`${CANDIDATE.email} was signed out of 2 sessions`);
+    expect((await me()).status).toBe(401);
+  });
+
+  it('keeps working after the access token expires (the console refreshes it)', async () => {
+    await new Promise((r) => setTimeout(r, (ACCESS_TTL + 2) * 1000));
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await expect.poll(() => page.getByRole('definition').first().textContent()).toBe('1');
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('signs out, and signs in again with a backup code', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('You have signed out');
+    await page.getByLabel('E-mail address').fill(SUPERUSER.email);
+    await page.getByLabel('Password').fill(SUPERUSER.password);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Enter your sign-in code' }).waitFor();
+    await expectAccessible(page, 'sign-in-code');
+    await page.getByLabel('Code').fill(backupCodes[0] ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  });
+});

@@ -1,0 +1,58 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, hasRefreshToken, onSessionChange, refreshSession, setTokens } from './api/client';
+import type { Me } from './components/Layout';
+import { Candidate } from './pages/Candidate';
+import { Candidates } from './pages/Candidates';
+import { Dashboard } from './pages/Dashboard';
+import { Sessions } from './pages/Sessions';
+import { SignIn } from './pages/SignIn';
+import { useRoute } from './router';
+
+type State = { kind: 'loading' } | { kind: 'signed-out'; notice?: string } | { kind: 'signed-in'; me: Me };
+
+export function App() {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const route = useRoute();
+
+  const loadMe = useCallback(async () => {
+    const { data } = await api.GET('/api/auth/me/');
+    setState(data ? { kind: 'signed-in', me: data } : { kind: 'signed-out' });
+  }, []);
+
+  useEffect(() => {
+    // A reload in the same tab keeps the session (its refresh token is in sessionStorage).
+    if (hasRefreshToken()) {
+      void refreshSession().then(async (ok) => {
+        if (ok) await loadMe();
+        else setState({ kind: 'signed-out' });
+      });
+    } else setState({ kind: 'signed-out' });
+    return onSessionChange((signedIn) => {
+      if (!signedIn)
+        setState({ kind: 'signed-out', notice: 'Your session has ended. Sign in again to go on.' });
+    });
+  }, [loadMe]);
+
+  if (state.kind === 'loading') {
+    return (
+      <main id="main">
+        <p role="status">Loading…</p>
+      </main>
+    );
+  }
+  if (state.kind === 'signed-out') {
+    return <SignIn notice={state.notice} onSignedIn={() => void loadMe()} />;
+  }
+
+  const signOut = async () => {
+    await api.POST('/api/auth/logout/', { body: {} });
+    setTokens(null);
+    setState({ kind: 'signed-out', notice: 'You have signed out.' });
+  };
+  const props = { me: state.me, onSignOut: () => void signOut() };
+  const [page, id] = route;
+  if (page === 'candidates' && id) return <Candidate {...props} id={Number(id)} />;
+  if (page === 'candidates') return <Candidates {...props} />;
+  if (page === 'sessions') return <Sessions {...props} />;
+  return <Dashboard {...props} />;
+}
