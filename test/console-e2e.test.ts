@@ -220,6 +220,14 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     await expect.poll(() => page.getByRole('status').textContent()).toContain('The note was saved');
     expect(await page.locator('ul.notes').textContent()).toContain('tags: week-1, captions');
     await expectAccessible(page, 'candidate');
+
+    // A note can be changed afterwards; the form opens in its place with the note's values.
+    await page.getByRole('button', { name: 'Edit the note “First week”' }).click();
+    const edit = page.getByRole('form', { name: 'Edit the note “First week”' });
+    expect(await edit.getByLabel('Tags').inputValue()).toBe('week-1, captions');
+    await edit.getByLabel('Title').fill('First week, settled');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'First week, settled' }).waitFor();
   });
 
   it("signs a candidate out everywhere, with a reason; the candidate's token stops working", async () => {
@@ -255,6 +263,80 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
       .poll(() => page.getByRole('status').first().textContent())
       .toContain(`${CANDIDATE.email} was signed out of 2 sessions`);
     expect((await me()).status).toBe(401);
+  });
+
+  it('reviews a deletion request: a rejection needs a reason, an approval schedules the erasure', async () => {
+    const login = await fetch(`${base}/api/auth/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: CANDIDATE.email, password: CANDIDATE.password }),
+    });
+    const { access } = (await login.json()) as { access: string };
+    const request = await fetch(`${base}/api/popia/deletion-requests/create/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` },
+      body: JSON.stringify({ reason: 'Leaving the programme' }),
+    });
+    expect(request.status).toBe(201);
+    const { id } = (await request.json()) as { id: number };
+
+    await page.getByRole('link', { name: 'Privacy' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Privacy' }).waitFor();
+    await page.getByRole('heading', { name: new RegExp(`^Request ${String(id)}, made`) }).waitFor();
+    await expectAccessible(page, 'privacy');
+    await page.getByLabel('Decision').selectOption('reject');
+    await page.getByRole('button', { name: `Record the decision on request ${String(id)}` }).click();
+    // The API's message for the field is shown with the field, and the field is marked invalid.
+    const notes = page.getByRole('textbox', { name: 'Notes' });
+    await expect.poll(() => notes.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('alert').first().textContent()).toBeTruthy();
+    await page.getByLabel('Decision').selectOption('approve');
+    await page.getByRole('button', { name: `Record the decision on request ${String(id)}` }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain(`Deletion request ${String(id)} was approved`);
+    const decided = page.getByRole('table', { name: 'Decided requests' });
+    await expect.poll(() => decided.textContent()).toContain('Approved');
+  });
+
+  it('creates a staff account and deactivates a candidate, who then shows among the inactive', async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    const create = page.getByRole('region', { name: 'Create an account' });
+    await create.getByLabel('E-mail address').fill('grace.staff@capaciti.org.za');
+    await create.getByLabel('First name').fill('Grace');
+    await create.getByLabel('Last name').fill('Staff');
+    await create.getByLabel('Role').selectOption('admin');
+    await create.getByRole('button', { name: 'Create account' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain('The account grace.staff@capaciti.org.za was created');
+    await expect
+      .poll(() => page.getByRole('row', { name: /grace\.staff@capaciti\.org\.za/ }).count())
+      .toBe(1);
+    await expectAccessible(page, 'users');
+
+    await page.getByRole('button', { name: `Deactivate ${CANDIDATE.email}` }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain(`${CANDIDATE.email} is deactivated`);
+    await page.getByLabel('Status').selectOption('false');
+    await page.getByRole('button', { name: 'Show accounts' }).click();
+    await page.getByRole('button', { name: `Activate ${CANDIDATE.email}` }).waitFor();
+  });
+
+  it('lets a superuser read the audit log, filtered by action, and the failed background jobs', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.getByLabel('Action').fill('force_logout');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('1 entry');
+    await expectAccessible(page, 'audit-log');
+
+    await page.getByRole('link', { name: 'Background jobs' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Background jobs' }).waitFor();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('No job has failed.');
+    await expectAccessible(page, 'jobs');
   });
 
   it('keeps working after the access token expires (the console refreshes it)', async () => {

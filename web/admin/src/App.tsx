@@ -5,6 +5,10 @@ import { Candidate } from './pages/Candidate';
 import { Candidates } from './pages/Candidates';
 import { Dashboard } from './pages/Dashboard';
 import { Sessions } from './pages/Sessions';
+import { Audit } from './pages/Audit';
+import { Jobs } from './pages/Jobs';
+import { Privacy } from './pages/Privacy';
+import { Users } from './pages/Users';
 import { SignIn } from './pages/SignIn';
 import { useRoute } from './router';
 
@@ -54,5 +58,9 @@ export function App() {
   if (page === 'candidates' && id) return <Candidate {...props} id={Number(id)} />;
   if (page === 'candidates') return <Candidates {...props} />;
   if (page === 'sessions') return <Sessions {...props} />;
+  if (page === 'users') return <Users {...props} />;
+  if (page === 'privacy') return <Privacy {...props} />;
+  if (page === 'audit' && state.me.role === 'superuser') return <Audit {...props} />;
+  if (page === 'jobs' && state.me.role === 'superuser') return <Jobs {...props} />;
   return <Dashboard {...props} />;
 }

@@ -13,6 +13,10 @@ const PAGES: { path: string; label: string; superuserOnly?: boolean }[] = [
   { path: '', label: 'Dashboard' },
   { path: 'candidates', label: 'Candidates' },
   { path: 'sessions', label: 'Sessions' },
+  { path: 'users', label: 'Users' },
+  { path: 'privacy', label: 'Privacy' },
+  { path: 'audit', label: 'Audit log', superuserOnly: true },
+  { path: 'jobs', label: 'Background jobs', superuserOnly: true },
 ];
 
 /**

@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { api, failure, problemOf, type Problem } from '../api/client';
 import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field, Select, TextArea } from '../components/Field';
+import { when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
 import { href } from '../router';
@@ -34,13 +35,6 @@ export const CATEGORIES = [
   ['medical', 'Medical'],
 ] as const;
 
-const when = (iso: string) =>
-  new Date(iso).toLocaleString('en-ZA', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'Africa/Johannesburg',
-  });
-
 /** One candidate: the profile and intake (each view is audited by the API), the staff notes, a new note. */
 export function Candidate({ me, onSignOut, id }: { me: Me; onSignOut: () => void; id: number }) {
   const person = useLoad(() => api.GET('/api/users/{id}/', { params: { path: { id } } }), [id]);
@@ -52,6 +46,7 @@ export function Candidate({ me, onSignOut, id }: { me: Me; onSignOut: () => void
     [id],
   );
   const candidate = person.data;
+  const [editing, setEditing] = useState<number | null>(null);
   const noteList = notes.data?.results ?? [];
   const name = candidate
     ? `${candidate.first_name} ${candidate.last_name}`.trim() || candidate.email
@@ -90,18 +85,42 @@ export function Candidate({ me, onSignOut, id }: { me: Me; onSignOut: () => void
             <ul className="notes">
               {noteList.map((note) => (
                 <li key={note.id}>
-                  <article aria-labelledby={`note-${note.id}`}>
-                    <h3 id={`note-${note.id}`}>
-                      {note.title}
-                      {note.is_important ? <span className="tag important"> (important)</span> : null}
-                    </h3>
-                    <p className="meta">
-                      {CATEGORIES.find(([c]) => c === note.category)?.[1] ?? note.category} ·{' '}
-                      {when(note.created_at)}
-                      {note.tags.length ? ` · tags: ${note.tags.join(', ')}` : ''}
-                    </p>
-                    <p>{note.content}</p>
-                  </article>
+                  {editing === note.id ? (
+                    <NoteForm
+                      candidateId={id}
+                      note={note}
+                      onCancel={() => {
+                        setEditing(null);
+                      }}
+                      onSaved={() => {
+                        setEditing(null);
+                        void notes.reload();
+                      }}
+                    />
+                  ) : (
+                    <article aria-labelledby={`note-${String(note.id)}`}>
+                      <h3 id={`note-${String(note.id)}`}>
+                        {note.title}
+                        {note.is_important ? <span className="tag important"> (important)</span> : null}
+                      </h3>
+                      <p className="meta">
+                        {CATEGORIES.find(([c]) => c === note.category)?.[1] ?? note.category} ·{' '}
+                        {when(note.created_at)}
+                        {note.tags.length ? ` · tags: ${note.tags.join(', ')}` : ''}
+                      </p>
+                      <p>{note.content}</p>
+                      <button
+                        type="button"
+                        className="link"
+                        aria-label={`Edit the note “${note.title}”`}
+                        onClick={() => {
+                          setEditing(note.id);
+                        }}
+                      >
+                        Edit
+                      </button>
+                    </article>
+                  )}
                 </li>
               ))}
             </ul>
@@ -113,10 +132,31 @@ export function Candidate({ me, onSignOut, id }: { me: Me; onSignOut: () => void
   );
 }
 
-function NoteForm({ candidateId, onSaved }: { candidateId: number; onSaved: () => void }) {
+interface NoteValues {
+  id: number;
+  category: string;
+  title: string;
+  content: string;
+  is_important: boolean;
+  tags: string[];
+}
+
+/** A new note about the candidate, or (with `note`) a change to one. */
+function NoteForm({
+  candidateId,
+  note,
+  onSaved,
+  onCancel,
+}: {
+  candidateId: number;
+  note?: NoteValues;
+  onSaved: () => void;
+  onCancel?: () => void;
+}) {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+  const ids = useId();
 
   const submit = async (e: Submit) => {
     e.preventDefault();
@@ -124,20 +164,20 @@ function NoteForm({ candidateId, onSaved }: { candidateId: number; onSaved: () =
     const form = new FormData(formElement);
     setBusy(true);
     setSaved(false);
-    const tags = fieldText(form, 'tags')
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
-    const result = await api.POST('/api/admin-notes/', {
-      body: {
-        candidate: candidateId,
-        category: fieldText(form, 'category'),
-        title: fieldText(form, 'title'),
-        content: fieldText(form, 'content'),
-        is_important: form.get('is_important') === 'on',
-        tags,
-      },
-    });
+    const body = {
+      candidate: candidateId,
+      category: fieldText(form, 'category'),
+      title: fieldText(form, 'title'),
+      content: fieldText(form, 'content'),
+      is_important: form.get('is_important') === 'on',
+      tags: fieldText(form, 'tags')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    };
+    const result = note
+      ? await api.PATCH('/api/admin-notes/{id}/', { params: { path: { id: note.id } }, body })
+      : await api.POST('/api/admin-notes/', { body });
     setBusy(false);
     if (!result.response.ok) {
       setProblem(problemOf(failure(result)));
@@ -145,37 +185,62 @@ function NoteForm({ candidateId, onSaved }: { candidateId: number; onSaved: () =
     }
     setProblem(null);
     setSaved(true);
-    formElement.reset();
+    if (!note) formElement.reset();
     onSaved();
   };
 
   return (
-    <form onSubmit={(e) => void submit(e)} aria-labelledby="new-note">
-      <h3 id="new-note">Write a note</h3>
+    <form onSubmit={(e) => void submit(e)} aria-labelledby={`${ids}-heading`}>
+      <h3 id={`${ids}-heading`}>{note ? `Edit the note “${note.title}”` : 'Write a note'}</h3>
       {problem ? <Alert>{problem.message}</Alert> : null}
       {saved ? <Alert tone="success">The note was saved.</Alert> : null}
       <Select
         label="Category"
         name="category"
-        defaultValue="general"
+        defaultValue={note?.category ?? 'general'}
         options={CATEGORIES}
         errors={problem?.fields.category}
       />
-      <Field label="Title" name="title" required maxLength={200} errors={problem?.fields.title} />
-      <TextArea label="Note" name="content" required maxLength={10000} errors={problem?.fields.content} />
+      <Field
+        label="Title"
+        name="title"
+        required
+        maxLength={200}
+        defaultValue={note?.title}
+        errors={problem?.fields.title}
+      />
+      <TextArea
+        label="Note"
+        name="content"
+        required
+        maxLength={10000}
+        defaultValue={note?.content}
+        errors={problem?.fields.content}
+      />
       <Field
         label="Tags"
         name="tags"
+        defaultValue={note?.tags.join(', ')}
         hint="Optional, separated by commas. Tags are not encrypted: never put health details in them."
         errors={problem?.fields.tags}
       />
       <div className="check">
-        <input id="is-important" type="checkbox" name="is_important" />
-        <label htmlFor="is-important">Mark as important</label>
+        <input
+          id={`${ids}-important`}
+          type="checkbox"
+          name="is_important"
+          defaultChecked={note?.is_important}
+        />
+        <label htmlFor={`${ids}-important`}>Mark as important</label>
       </div>
       <button type="submit" disabled={busy}>
-        {busy ? 'Saving…' : 'Save note'}
+        {busy ? 'Saving…' : note ? 'Save changes' : 'Save note'}
       </button>
+      {onCancel ? (
+        <button type="button" className="link" onClick={onCancel}>
+          Cancel
+        </button>
+      ) : null}
     </form>
   );
 }
