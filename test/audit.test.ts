@@ -421,6 +421,15 @@ describe('append-only, hash-chained log', () => {
     const checkpoint = { seq: n, hash: expect.stringMatching(/^[0-9a-f]{64}$/) };
     expect(await verifyAuditChain(t.c.db, key)).toEqual({ ok: true, checked: n, checkpoint });
     expect(await verifyAuditChain(t.c.db, key, 7)).toEqual({ ok: true, checked: n, checkpoint });
+    const http = await t.request({ method: 'POST', url: '/api/popia/audit-log/verify/', token: su.access });
+    expect(http.statusCode).toBe(200);
+    expect(http.json()).toEqual({
+      ok: true,
+      checked: n,
+      first_broken: null,
+      checkpoint: { seq: n },
+      unsealed: { count: 0, oldest_age_seconds: null },
+    });
   });
 
   it('reports the first tampered entry', async () => {
@@ -449,6 +458,19 @@ describe('append-only, hash-chained log', () => {
       const out = await runCli('audit:verify', []);
       expect(out.code).toBe(1);
       expect(out.text).toContain(`seq ${String(victim!.seq)} (id ${String(victim!.id)})`);
+      // The console's check: the same verdict over HTTP, for superusers only.
+      const http = await t.request({ method: 'POST', url: '/api/popia/audit-log/verify/', token: su.access });
+      expect(http.statusCode).toBe(200);
+      expect(http.json()).toMatchObject({
+        ok: false,
+        first_broken: { seq: victim!.seq, id: victim!.id, problem: expect.stringContaining('hash') },
+      });
+      const byAdmin = await t.request({
+        method: 'POST',
+        url: '/api/popia/audit-log/verify/',
+        token: admin.access,
+      });
+      expect(byAdmin.statusCode).toBe(403);
     } finally {
       await tamper('read');
     }

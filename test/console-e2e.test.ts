@@ -184,10 +184,42 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
       body: JSON.stringify(CANDIDATE),
     });
     expect(register.status, await register.clone().text()).toBe(201);
+    const { access } = (await register.json()) as { access: string };
+    // Five days of journal, two of them with barriers, for the chart.
+    for (const [daysAgo, barriers] of [
+      [1, 0],
+      [2, 2],
+      [4, 0],
+      [6, 1],
+      [9, 0],
+    ] as const) {
+      const date = new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+      const res = await fetch(`${base}/api/journal/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` },
+        body: JSON.stringify({
+          date,
+          mood: 'good',
+          energy_level: 6,
+          activities: 'Module work',
+          barrier_count: barriers,
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     const candidates = page.getByRole('definition').first();
     await expect.poll(() => candidates.textContent()).toBe('1');
+    // The chart says in words what it shows; its figures are also a table.
+    await page.getByRole('img', { name: /^Chart: 5 journal entries and 3 barriers from / }).waitFor();
+    await page.getByText('The figures as a table').click();
+    expect(
+      await page
+        .getByRole('table', { name: 'Journal entries and barriers per day' })
+        .locator('tbody tr')
+        .count(),
+    ).toBe(30);
     await expectAccessible(page, 'dashboard');
   });
 
@@ -331,6 +363,11 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     await page.getByLabel('Action').fill('force_logout');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('1 entry');
+    await page.getByRole('button', { name: 'Check the chain now' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Done: Intact: \d+ sealed entries checked/ })
+      .waitFor();
     await expectAccessible(page, 'audit-log');
 
     await page.getByRole('link', { name: 'Background jobs' }).click();

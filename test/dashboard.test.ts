@@ -259,3 +259,50 @@ describe('GET dashboard/candidate-stats/', () => {
     expect(count() - before).toBe(1);
   });
 });
+
+describe('GET dashboard/activity/', () => {
+  it('gives every day of the period with its entries and barriers, oldest first, zeros included', async () => {
+    const today = utcToday(t.c.now());
+    const before = (await get('/api/dashboard/activity/?days=7', admin.access)).json<{
+      series: { date: string; entries: number; barriers: number }[];
+    }>().series;
+    const a = await registerCandidate(t);
+    const b = await registerCandidate(t);
+    await entry(a, { date: today, barriers: 2 });
+    await entry(b, { date: today, barriers: 1 });
+    await entry(a, { date: addDays(today, -3), barriers: 0 });
+    await entry(a, { date: addDays(today, -7) }); // outside a 7-day period (today and the 6 days before)
+
+    const res = await get('/api/dashboard/activity/?days=7', superuser.access);
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ days: number; series: { date: string; entries: number; barriers: number }[] }>();
+    expect(body.days).toBe(7);
+    expect(body.series.map((d) => d.date)).toEqual([6, 5, 4, 3, 2, 1, 0].map((n) => addDays(today, -n)));
+    const added = body.series.map((d, i) => ({
+      date: d.date,
+      entries: d.entries - (before[i]?.entries ?? 0),
+      barriers: d.barriers - (before[i]?.barriers ?? 0),
+    }));
+    expect(added.find((d) => d.date === today)).toEqual({ date: today, entries: 2, barriers: 3 });
+    expect(added.find((d) => d.date === addDays(today, -3))).toEqual({
+      date: addDays(today, -3),
+      entries: 1,
+      barriers: 0,
+    });
+    expect(added.filter((d) => d.entries !== 0)).toHaveLength(2);
+    // The default period is 30 days.
+    expect((await get('/api/dashboard/activity/', admin.access)).json<{ days: number }>().days).toBe(30);
+  });
+
+  it('takes 7 to 90 days, and refuses candidates', async () => {
+    for (const days of ['6', '91', 'x', '7.5']) {
+      const res = await get(`/api/dashboard/activity/?days=${days}`, admin.access);
+      expect(res.statusCode, days).toBe(400);
+      expect(res.json().errors.days, days).toBeDefined();
+    }
+    const candidate = await registerCandidate(t);
+    const refused = await get('/api/dashboard/activity/', candidate.access);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().detail).toBe('Forbidden');
+  });
+});

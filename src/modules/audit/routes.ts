@@ -2,14 +2,27 @@ import type { FastifyInstance } from 'fastify';
 import { pageLinkOf } from '../../plugins/request-context.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ALL_ROLES, SUPERUSER, actorOf } from '../../plugins/auth.js';
+import type { AuditChainService } from './chain-service.js';
 import type { AuditLogService } from './log-service.js';
-import { AccessLogPageSchema, AccessLogQuery, AuditEntryPageSchema, AuditLogQuery } from './schemas.js';
+import {
+  AccessLogPageSchema,
+  AccessLogQuery,
+  AuditEntryPageSchema,
+  AuditLogQuery,
+  ChainStateSchema,
+} from './schemas.js';
 
 /**
  * Audit routes under /popia/ (docs/privacy.md#access-log, #audit-log-search): declare, validate,
  * delegate.
  */
-export function auditRoutes({ auditLog: log }: { auditLog: AuditLogService }) {
+export function auditRoutes({
+  auditLog: log,
+  auditChain: chain,
+}: {
+  auditLog: AuditLogService;
+  auditChain: AuditChainService;
+}) {
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const tags = ['audit'];
@@ -43,6 +56,29 @@ export function auditRoutes({ auditLog: log }: { auditLog: AuditLogService }) {
         },
       },
       async (req) => log.search(pageLinkOf(req), req.query),
+    );
+
+    // A POST: verifying walks the whole chain and records its verdict (`audit_verified`).
+    r.post(
+      '/popia/audit-log/verify/',
+      {
+        config: { auth: SUPERUSER },
+        schema: {
+          tags,
+          summary: "Verify the audit log's keyed chain and checkpoints now (superuser), as `audit:verify`",
+          response: { 200: ChainStateSchema },
+        },
+      },
+      async () => {
+        const result = await chain.verify();
+        return {
+          ok: result.ok,
+          checked: result.checked,
+          first_broken: result.firstBroken ?? null,
+          checkpoint: result.checkpoint ? { seq: result.checkpoint.seq } : null,
+          unsealed: { count: result.unsealed.count, oldest_age_seconds: result.unsealed.oldestAgeSeconds },
+        };
+      },
     );
   };
 }

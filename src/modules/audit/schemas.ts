@@ -101,3 +101,14 @@ export const AuditEntrySchema = z.object({
   hash: z.string().nullable(),
 }) satisfies z.ZodType<AuditEntry>;
 export const AuditEntryPageSchema = page(AuditEntrySchema);
+
+/** `POST popia/audit-log/verify/`: the chain's state, as `audit:verify` prints it. */
+export const ChainStateSchema = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  first_broken: z
+    .object({ seq: z.number().nullable(), id: z.number().nullable(), problem: z.string() })
+    .nullable(),
+  checkpoint: z.object({ seq: z.number() }).nullable(),
+  unsealed: z.object({ count: z.number(), oldest_age_seconds: z.number().nullable() }),
+});

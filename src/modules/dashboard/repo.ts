@@ -90,5 +90,22 @@ export function createDashboardRepo(db: DbOrTx) {
         moodCounts,
       };
     },
+
+    /** Entries and barriers per entry date from `fromDate` to `toDate` (inclusive); dates without entries are absent. */
+    async activity(
+      fromDate: string,
+      toDate: string,
+    ): Promise<{ date: string; entries: number; barriers: number }[]> {
+      return db
+        .select({
+          date: sql<string>`${journalEntries.date}::text`,
+          entries: int(sql`count(*)`),
+          barriers: int(sql`coalesce(sum(${journalEntries.barrierCount}), 0)`),
+        })
+        .from(journalEntries)
+        .where(sql`${journalEntries.date} between ${fromDate} and ${toDate}`)
+        .groupBy(journalEntries.date)
+        .orderBy(journalEntries.date);
+    },
   };
 }

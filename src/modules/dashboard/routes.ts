@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { withFloat } from '../../lib/json-float.js';
 import { CANDIDATE_ONLY, STAFF, actorOf } from '../../plugins/auth.js';
-import { AdminStats, CandidateStats } from './schemas.js';
+import { ActivityQuery, ActivitySchema, AdminStats, CandidateStats } from './schemas.js';
 import type { DashboardService } from './service.js';
 
 /** Dashboards (docs/contract.md#dashboards). Refused roles get the original's own 403 detail, "Forbidden". */
@@ -18,6 +18,20 @@ export function dashboardRoutes({ dashboard }: { dashboard: DashboardService }) 
     r.get('/dashboard/admin-stats/', adminStats, async (req) => dashboard.adminStats(actorOf(req)));
     // Alias from the original's architecture overview (docs/contract.md).
     r.get('/dashboard/stats/', adminStats, async (req) => dashboard.adminStats(actorOf(req)));
+
+    r.get(
+      '/dashboard/activity/',
+      {
+        config: { auth: STAFF, deniedMessage: 'Forbidden' },
+        schema: {
+          tags,
+          summary: 'Journal entries and barriers per day, the last `days` days (staff; counts only)',
+          querystring: ActivityQuery,
+          response: { 200: ActivitySchema },
+        },
+      },
+      async (req) => dashboard.activity(actorOf(req), req.query.days),
+    );
 
     // Untyped reply: the body is sent as ready JSON text, which Fastify passes through unserialized.
     app.get(

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { MOODS } from './repo.js';
-import type { AdminStats as AdminStatsOutput, CandidateStats as CandidateStatsOutput } from './types.js';
+import type {
+  Activity as ActivityOutput,
+  AdminStats as AdminStatsOutput,
+  CandidateStats as CandidateStatsOutput,
+} from './types.js';
 
 /** Dashboard response shapes (docs/contract.md#dashboards), keys in the contract's order. */
 export const AdminStats = z.object({
@@ -23,3 +27,18 @@ export const CandidateStats = z.object({
   mood_distribution: z.array(z.object({ mood: z.enum(MOODS), count: z.number() })),
   has_completed_intake: z.boolean(),
 }) satisfies z.ZodType<CandidateStatsOutput>;
+
+/** `?days=` of `GET dashboard/activity/`: 7 to 90, default 30. */
+export const ActivityQuery = z.object({
+  days: z.coerce
+    .number({ error: 'A valid integer is required.' })
+    .int('A valid integer is required.')
+    .min(7, 'Ensure this value is greater than or equal to 7.')
+    .max(90, 'Ensure this value is less than or equal to 90.')
+    .default(30),
+});
+
+export const ActivitySchema = z.object({
+  days: z.number(),
+  series: z.array(z.object({ date: z.string(), entries: z.number(), barriers: z.number() })),
+}) satisfies z.ZodType<ActivityOutput>;

@@ -5,7 +5,7 @@ import { pyRound1 } from '../../lib/py-round.js';
 import { addDays, utcToday } from '../../lib/time.js';
 import { assertMayReadAdminStats, assertMayReadCandidateStats } from './policy.js';
 import { createDashboardRepo, MOODS } from './repo.js';
-import type { AdminStats, CandidateStats } from './types.js';
+import type { Activity, AdminStats, CandidateStats } from './types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -65,6 +65,23 @@ export function createDashboardService(c: DashboardServiceDeps) {
   }
 
   return {
+    /**
+     * `GET dashboard/activity/`: the last `days` UTC dates up to today, each with its journal entries
+     * (by entry date) and their barriers; counts only, nothing of any entry's text. Staff only.
+     */
+    async activity(actor: Actor, days: number): Promise<Activity> {
+      assertMayReadAdminStats(actor);
+      const today = utcToday(c.now());
+      const from = addDays(today, -(days - 1));
+      const found = new Map((await repo.activity(from, today)).map((r) => [r.date, r]));
+      const series = Array.from({ length: days }, (_, i) => {
+        const date = addDays(from, i);
+        const row = found.get(date);
+        return { date, entries: row?.entries ?? 0, barriers: row?.barriers ?? 0 };
+      });
+      return { days, series };
+    },
+
     /** `GET dashboard/admin-stats/` (and its alias `dashboard/stats/`). Week = now − 7 days. */
     async adminStats(actor: Actor): Promise<AdminStats> {
       assertMayReadAdminStats(actor);

@@ -20,3 +20,9 @@ export interface CandidateStats {
   mood_distribution: { mood: Mood; count: number }[];
   has_completed_intake: boolean;
 }
+
+/** `GET dashboard/activity/`: journal entries and barriers per day, oldest first, every day present. */
+export interface Activity {
+  days: number;
+  series: { date: string; entries: number; barriers: number }[];
+}

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../api/client';
+import { api, failure, problemOf, type Problem } from '../api/client';
 import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field } from '../components/Field';
 import { when } from '../components/format';
@@ -31,6 +31,28 @@ export function Audit({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     return api.GET('/api/popia/audit-log/', { params: { query } });
   }, [filters]);
   const page = list.data;
+  const [chain, setChain] = useState<string | null>(null);
+  const [chainProblem, setChainProblem] = useState<Problem | null>(null);
+  const [checking, setChecking] = useState(false);
+
+  const verify = async () => {
+    setChecking(true);
+    setChain(null);
+    const result = await api.POST('/api/popia/audit-log/verify/');
+    setChecking(false);
+    if (!result.data) {
+      setChainProblem(problemOf(failure(result)));
+      return;
+    }
+    setChainProblem(null);
+    const v = result.data;
+    const unsealed = `${String(v.unsealed.count)} entries not sealed yet`;
+    setChain(
+      v.ok
+        ? `Intact: ${String(v.checked)} sealed entries checked, ${unsealed}.`
+        : `BROKEN at entry #${String(v.first_broken?.seq ?? '?')}: ${v.first_broken?.problem ?? 'unknown'}. ${unsealed}.`,
+    );
+  };
 
   const submit = (e: Submit) => {
     e.preventDefault();
@@ -47,6 +69,24 @@ export function Audit({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
 
   return (
     <Layout me={me} current="audit" title="Audit log" onSignOut={onSignOut}>
+      <section aria-labelledby="chain" className="panel">
+        <h2 id="chain">The chain</h2>
+        <p>
+          Every entry is sealed into a keyed hash chain within seconds. Checking it walks the whole chain and
+          its checkpoints, so a changed, removed or inserted entry is found.
+        </p>
+        <button type="button" onClick={() => void verify()} disabled={checking}>
+          {checking ? 'Checking…' : 'Check the chain now'}
+        </button>
+        {chainProblem ? <Alert>{chainProblem.message}</Alert> : null}
+        {chain ? (
+          chain.startsWith('Intact') ? (
+            <Alert tone="success">{chain}</Alert>
+          ) : (
+            <Alert>{chain}</Alert>
+          )
+        ) : null}
+      </section>
       <form role="search" aria-label="Filter the audit log" onSubmit={submit} className="inline-form">
         <Field
           label="Actor (user id)"

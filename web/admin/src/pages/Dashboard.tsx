@@ -1,4 +1,5 @@
 import { api } from '../api/client';
+import { ActivityChart } from '../components/ActivityChart';
 import { Alert } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
@@ -16,6 +17,10 @@ const FIGURES = [
 export function Dashboard({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { data, problem, loading } = useLoad(() => api.GET('/api/dashboard/admin-stats/'), []);
   const stats = data as Record<string, number> | null;
+  const activity = useLoad(
+    () => api.GET('/api/dashboard/activity/', { params: { query: { days: 30 } } }),
+    [],
+  );
   return (
     <Layout me={me} current="" title="Dashboard" onSignOut={onSignOut}>
       {problem ? <Alert>{problem.message}</Alert> : null}
@@ -33,6 +38,11 @@ export function Dashboard({ me, onSignOut }: { me: Me; onSignOut: () => void }) 
           </dl>
         </section>
       ) : null}
+      <section aria-labelledby="activity">
+        <h2 id="activity">Journal activity and barriers, last 30 days</h2>
+        {activity.problem ? <Alert>{activity.problem.message}</Alert> : null}
+        {activity.data ? <ActivityChart days={activity.data.series} /> : null}
+      </section>
     </Layout>
   );
 }
