@@ -370,6 +370,21 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
       .waitFor();
     await expectAccessible(page, 'audit-log');
 
+    await page.getByRole('link', { name: 'Policy versions' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Privacy policy versions' }).waitFor();
+    const form = page.getByRole('region', { name: 'A new version' });
+    await form.getByLabel('Version', { exact: true }).fill('9.0');
+    await form.getByLabel('Title', { exact: true }).fill('Privacy notice, console edition');
+    await form.getByLabel('Effective date').fill(new Date().toISOString().slice(0, 10));
+    await form.getByLabel('Text of the policy').fill('What we keep, why, and for how long.');
+    await form.getByRole('button', { name: 'Save the version' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain('Version 9.0 was saved');
+    await expectAccessible(page, 'policy-versions');
+    await page.getByRole('button', { name: 'Make version 9.0 the active one' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /^9\.0 / }).textContent()).toContain('Active');
+
     await page.getByRole('link', { name: 'Background jobs' }).click();
     await page.getByRole('heading', { level: 1, name: 'Background jobs' }).waitFor();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('No job has failed.');

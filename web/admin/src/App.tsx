@@ -7,6 +7,7 @@ import { Dashboard } from './pages/Dashboard';
 import { Sessions } from './pages/Sessions';
 import { Audit } from './pages/Audit';
 import { Jobs } from './pages/Jobs';
+import { PolicyVersions } from './pages/PolicyVersions';
 import { Privacy } from './pages/Privacy';
 import { Users } from './pages/Users';
 import { SignIn } from './pages/SignIn';
@@ -60,6 +61,7 @@ export function App() {
   if (page === 'sessions') return <Sessions {...props} />;
   if (page === 'users') return <Users {...props} />;
   if (page === 'privacy') return <Privacy {...props} />;
+  if (page === 'policy' && state.me.role === 'superuser') return <PolicyVersions {...props} />;
   if (page === 'audit' && state.me.role === 'superuser') return <Audit {...props} />;
   if (page === 'jobs' && state.me.role === 'superuser') return <Jobs {...props} />;
   return <Dashboard {...props} />;

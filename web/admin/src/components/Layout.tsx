@@ -15,6 +15,7 @@ const PAGES: { path: string; label: string; superuserOnly?: boolean }[] = [
   { path: 'sessions', label: 'Sessions' },
   { path: 'users', label: 'Users' },
   { path: 'privacy', label: 'Privacy' },
+  { path: 'policy', label: 'Policy versions', superuserOnly: true },
   { path: 'audit', label: 'Audit log', superuserOnly: true },
   { path: 'jobs', label: 'Background jobs', superuserOnly: true },
 ];

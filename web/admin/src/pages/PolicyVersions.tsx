@@ -1,0 +1,134 @@
+import { useState } from 'react';
+import { api, failure, problemOf, type Problem } from '../api/client';
+import { fieldText, type Submit } from '../components/forms';
+import { Alert, Field, TextArea } from '../components/Field';
+import { Layout, type Me } from '../components/Layout';
+import { useLoad } from '../components/useLoad';
+
+/**
+ * Privacy policy versions (superusers): the versions with the active one marked in words, a new version,
+ * and making another version the active one (people are asked to consent to it again).
+ */
+export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+  const list = useLoad(
+    () => api.GET('/api/popia/privacy-policy/versions/', { params: { query: { page_size: 100 } } }),
+    [],
+  );
+  const [done, setDone] = useState<string | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+
+  async function act(message: string, call: () => Promise<{ response: Response; error?: unknown }>) {
+    setDone(null);
+    const result = await call();
+    if (!result.response.ok) {
+      setProblem(problemOf(failure(result)));
+      return false;
+    }
+    setProblem(null);
+    setDone(message);
+    await list.reload();
+    return true;
+  }
+
+  const create = async (e: Submit) => {
+    e.preventDefault();
+    const formElement = e.currentTarget;
+    const form = new FormData(formElement);
+    const version = fieldText(form, 'version').trim();
+    const ok = await act(`Version ${version} was saved.`, () =>
+      api.POST('/api/popia/privacy-policy/versions/', {
+        body: {
+          version,
+          title: fieldText(form, 'title'),
+          content: fieldText(form, 'content'),
+          effective_date: fieldText(form, 'effective_date'),
+          is_active: form.get('is_active') === 'on',
+        },
+      }),
+    );
+    if (ok) formElement.reset();
+  };
+
+  return (
+    <Layout me={me} current="policy" title="Privacy policy versions" onSignOut={onSignOut}>
+      {done ? <Alert tone="success">{done}</Alert> : null}
+      {problem && !Object.keys(problem.fields).length ? <Alert>{problem.message}</Alert> : null}
+      {list.problem ? <Alert>{list.problem.message}</Alert> : null}
+      {list.data && list.data.results.length > 0 ? (
+        <table>
+          <caption className="visually-hidden">Privacy policy versions, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Title</th>
+              <th scope="col">Effective</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.results.map((v) => (
+              <tr key={v.id}>
+                <th scope="row">{v.version}</th>
+                <td>{v.title}</td>
+                <td>{v.effective_date}</td>
+                <td>
+                  {v.is_active ? (
+                    <strong>Active</strong>
+                  ) : (
+                    <button
+                      type="button"
+                      aria-label={`Make version ${v.version} the active one`}
+                      onClick={() =>
+                        void act(`Version ${v.version} is now the active one.`, () =>
+                          api.POST('/api/popia/privacy-policy/versions/{id}/activate/', {
+                            params: { path: { id: v.id } },
+                          }),
+                        )
+                      }
+                    >
+                      Make active
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <section aria-labelledby="new-version" className="panel">
+        <h2 id="new-version">A new version</h2>
+        {problem && Object.keys(problem.fields).length ? <Alert>{problem.message}</Alert> : null}
+        <form onSubmit={(e) => void create(e)}>
+          <Field
+            label="Version"
+            name="version"
+            required
+            maxLength={20}
+            hint="For example 3.0."
+            errors={problem?.fields.version}
+          />
+          <Field label="Title" name="title" required maxLength={200} errors={problem?.fields.title} />
+          <Field
+            label="Effective date"
+            name="effective_date"
+            type="date"
+            required
+            errors={problem?.fields.effective_date}
+          />
+          <TextArea
+            label="Text of the policy"
+            name="content"
+            required
+            rows={10}
+            errors={problem?.fields.content}
+          />
+          <div className="check">
+            <input id="policy-active" type="checkbox" name="is_active" />
+            <label htmlFor="policy-active">Make it the active version now</label>
+          </div>
+          <button type="submit">Save the version</button>
+        </form>
+      </section>
+    </Layout>
+  );
+}
