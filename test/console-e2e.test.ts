@@ -185,6 +185,14 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     });
     expect(register.status, await register.clone().text()).toBe(201);
     const { access } = (await register.json()) as { access: string };
+    const intake = await fetch(`${base}/api/intake/submit/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` },
+      body: JSON.stringify({
+        intake_data: { accommodations: 'Captions on recorded lectures', learning_style: 'visual' },
+      }),
+    });
+    expect(intake.status, await intake.clone().text()).toBe(200);
     // Five days of journal, two of them with barriers, for the chart.
     for (const [daysAgo, barriers] of [
       [1, 0],
@@ -233,6 +241,18 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     await page.getByRole('link', { name: 'Thandi Console' }).click();
     await page.getByRole('heading', { level: 1, name: 'Thandi Console' }).waitFor();
     await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    await expect
+      .poll(() => page.getByRole('definition').filter({ hasText: 'Captions on recorded lectures' }).count())
+      .toBe(1);
+
+    // The intake submission, reviewed.
+    const submission = page.getByRole('region', { name: 'Intake submissions' });
+    await expect.poll(() => submission.textContent()).toContain('Waiting for review');
+    await submission.getByLabel('Review', { exact: true }).selectOption('needs_follow_up');
+    await submission.getByLabel('Review notes').fill('Check the captioning request with the trainer');
+    await submission.getByRole('button', { name: 'Save the review' }).click();
+    await expect.poll(() => submission.textContent()).toContain('Needs follow-up');
+    await expect.poll(() => submission.textContent()).toContain('notes: Check the captioning request');
 
     await page.getByRole('button', { name: 'Save note' }).click();
     // The browser's own check stops an empty title (required) before anything is sent.
@@ -249,7 +269,7 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     await page.getByLabel('Tags').fill('week-1, Captions');
     await page.getByRole('button', { name: 'Save note' }).click();
     await page.getByRole('heading', { name: 'First week' }).waitFor();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('The note was saved');
+    await page.getByRole('status').filter({ hasText: 'The note was saved' }).waitFor();
     expect(await page.locator('ul.notes').textContent()).toContain('tags: week-1, captions');
     await expectAccessible(page, 'candidate');
 
@@ -272,7 +292,7 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     const me = () => fetch(`${base}/api/auth/me/`, { headers: { authorization: `Bearer ${access}` } });
     expect((await me()).status).toBe(200);
 
-    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.getByRole('link', { name: 'Sessions', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
     await page.getByLabel('E-mail contains').fill('thandi');
     await page.getByRole('button', { name: 'Show sessions' }).click();
@@ -399,16 +419,62 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
     expect(await page.getByRole('alert').count()).toBe(0);
   });
 
-  it('signs out, and signs in again with a backup code', async () => {
+  it('reflows at 200 % zoom: no page needs scrolling sideways at 640 CSS pixels', async () => {
+    await page.setViewportSize({ width: 640, height: 900 });
+    for (const [link, heading] of [
+      ['Candidates', 'Candidates'],
+      ['Sessions', 'Sessions'],
+      ['Users', 'Users'],
+      ['Privacy', 'Privacy'],
+      ['Policy versions', 'Privacy policy versions'],
+      ['Audit log', 'Audit log'],
+      ['Background jobs', 'Background jobs'],
+      ['Dashboard', 'Dashboard'],
+    ] as const) {
+      await page
+        .getByRole('navigation', { name: 'Console' })
+        .getByRole('link', { name: link, exact: true })
+        .click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      const wide = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40))`,
+      );
+      expect(overflow, `${heading} at 640 px: ${wide.join(' | ')}`).toBeLessThanOrEqual(0);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('signs out, and signs in again with the keyboard alone, with a backup code', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('You have signed out');
-    await page.getByLabel('E-mail address').fill(SUPERUSER.email);
-    await page.getByLabel('Password').fill(SUPERUSER.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    // The page's heading has focus; Tab goes to the fields in order, Enter sends the form.
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate<string | null>(
+        'document.activeElement && document.activeElement.getAttribute("name")',
+      ),
+    ).toBe('email');
+    // The focused field shows a visible focus ring.
+    expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).not.toBe(
+      'none',
+    );
+    await page.keyboard.type(SUPERUSER.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(SUPERUSER.password);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Enter your sign-in code' }).waitFor();
     await expectAccessible(page, 'sign-in-code');
-    await page.getByLabel('Code').fill(backupCodes[0] ?? '');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate<string | null>(
+        'document.activeElement && document.activeElement.getAttribute("name")',
+      ),
+    ).toBe('code');
+    await page.keyboard.type(backupCodes[0] ?? '');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   });
 });

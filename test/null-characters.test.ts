@@ -98,6 +98,7 @@ const NO_BODY = new Set([
   'POST /popia/deletion-requests/{id}/execute/',
   'POST /popia/retention/schedules/{id}/unexempt/',
   'POST /admin/jobs/failed/{id}/retry/',
+  'POST /popia/audit-log/verify/',
 ]);
 
 /** The gate of an OpenAPI operation, from the routes the app registered. */

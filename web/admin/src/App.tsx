@@ -58,7 +58,7 @@ export function App() {
   const [page, id] = route;
   if (page === 'candidates' && id) return <Candidate {...props} id={Number(id)} />;
   if (page === 'candidates') return <Candidates {...props} />;
-  if (page === 'sessions') return <Sessions {...props} />;
+  if (page === 'sessions') return <Sessions key={id ?? ''} {...props} email={id} />;
   if (page === 'users') return <Users {...props} />;
   if (page === 'privacy') return <Privacy {...props} />;
   if (page === 'policy' && state.me.role === 'superuser') return <PolicyVersions {...props} />;

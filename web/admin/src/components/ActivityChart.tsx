@@ -1,3 +1,5 @@
+import { Table } from './Table';
+
 interface Day {
   date: string;
   entries: number;
@@ -79,7 +81,7 @@ export function ActivityChart({ days }: { days: Day[] }) {
       </figcaption>
       <details>
         <summary>The figures as a table</summary>
-        <table>
+        <Table label="Figures per day">
           <caption className="visually-hidden">Journal entries and barriers per day</caption>
           <thead>
             <tr>
@@ -97,7 +99,7 @@ export function ActivityChart({ days }: { days: Day[] }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       </details>
     </figure>
   );

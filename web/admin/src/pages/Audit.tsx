@@ -5,6 +5,7 @@ import { Alert, Field } from '../components/Field';
 import { when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { Table } from '../components/Table';
 
 interface Filters {
   actor: string;
@@ -121,7 +122,7 @@ export function Audit({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
             : ''}
       </p>
       {page && page.results.length > 0 ? (
-        <table>
+        <Table label="Audit entries">
           <caption className="visually-hidden">Audit entries, page {filters.page}</caption>
           <thead>
             <tr>
@@ -155,7 +156,7 @@ export function Audit({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       ) : null}
       {page && (page.previous || page.next) ? (
         <nav aria-label="Pages of the audit log" className="pager">

@@ -5,6 +5,7 @@ import { Alert, Field, Select, TextArea } from '../components/Field';
 import { when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { IntakeSubmissions } from './IntakeSubmissions';
 import { href } from '../router';
 
 const PROFILE_FIELDS = [
@@ -56,6 +57,12 @@ export function Candidate({ me, onSignOut, id }: { me: Me; onSignOut: () => void
     <Layout me={me} current="candidates" title={name} onSignOut={onSignOut}>
       <p>
         <a href={href('candidates')}>Back to candidates</a>
+        {candidate ? (
+          <>
+            {' · '}
+            <a href={href('sessions', candidate.email)}>Sessions of {candidate.email}</a>
+          </>
+        ) : null}
       </p>
       {person.problem ? <Alert>{person.problem.message}</Alert> : null}
       {candidate ? (
@@ -78,6 +85,7 @@ export function Candidate({ me, onSignOut, id }: { me: Me; onSignOut: () => void
               <p>This person's profile has been erased.</p>
             )}
           </section>
+          <IntakeSubmissions userId={id} />
           <section aria-labelledby="notes">
             <h2 id="notes">Staff notes</h2>
             {notes.problem ? <Alert>{notes.problem.message}</Alert> : null}

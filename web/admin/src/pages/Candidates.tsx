@@ -5,6 +5,7 @@ import { Alert, Field, Select } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
 import { href } from '../router';
+import { Table } from '../components/Table';
 
 const ACTIVE = [
   ['', 'Active and inactive'],
@@ -54,7 +55,7 @@ export function Candidates({ me, onSignOut }: { me: Me; onSignOut: () => void })
         {loading ? 'Searching…' : page ? `${page.count} candidate${page.count === 1 ? '' : 's'} found` : ''}
       </p>
       {page && page.results.length > 0 ? (
-        <table>
+        <Table label="Candidates found">
           <caption className="visually-hidden">Candidates, page {query.page}</caption>
           <thead>
             <tr>
@@ -74,7 +75,7 @@ export function Candidates({ me, onSignOut }: { me: Me; onSignOut: () => void })
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       ) : null}
       {page && (page.previous || page.next) ? (
         <nav aria-label="Pages of candidates" className="pager">

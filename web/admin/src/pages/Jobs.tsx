@@ -4,6 +4,7 @@ import { Alert } from '../components/Field';
 import { plural, when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { Table } from '../components/Table';
 
 /** Background jobs that failed every attempt (e-mails, exports, erasures), with their reason; run one again. */
 export function Jobs({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
@@ -37,7 +38,7 @@ export function Jobs({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
             : plural(jobs.length, 'failed job')}
       </p>
       {jobs.length > 0 ? (
-        <table>
+        <Table label="Failed jobs">
           <caption className="visually-hidden">Failed jobs</caption>
           <thead>
             <tr>
@@ -71,7 +72,7 @@ export function Jobs({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       ) : null}
     </Layout>
   );

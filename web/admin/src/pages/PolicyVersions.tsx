@@ -4,6 +4,7 @@ import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field, TextArea } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { Table } from '../components/Table';
 
 /**
  * Privacy policy versions (superusers): the versions with the active one marked in words, a new version,
@@ -55,7 +56,7 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
       {problem && !Object.keys(problem.fields).length ? <Alert>{problem.message}</Alert> : null}
       {list.problem ? <Alert>{list.problem.message}</Alert> : null}
       {list.data && list.data.results.length > 0 ? (
-        <table>
+        <Table label="Versions">
           <caption className="visually-hidden">Privacy policy versions, newest first</caption>
           <thead>
             <tr>
@@ -93,7 +94,7 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       ) : null}
       <section aria-labelledby="new-version" className="panel">
         <h2 id="new-version">A new version</h2>

@@ -5,6 +5,7 @@ import { Alert, Select, TextArea } from '../components/Field';
 import { when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { Table } from '../components/Table';
 
 const DECISIONS = [
   ['approve', 'Approve: erase after the grace period'],
@@ -91,7 +92,7 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           </article>
         ))}
         {decided.length > 0 ? (
-          <table>
+          <Table label="Decided requests">
             <caption>Decided requests</caption>
             <thead>
               <tr>
@@ -119,7 +120,7 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
                 </tr>
               ))}
             </tbody>
-          </table>
+          </Table>
         ) : null}
       </section>
       <section aria-labelledby="retention">

@@ -4,6 +4,7 @@ import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field, TextArea } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { Table } from '../components/Table';
 
 interface Target {
   email: string;
@@ -11,8 +12,16 @@ interface Target {
 }
 
 /** Who is signed in where; ends every session of one person, with a reason that goes into the audit log. */
-export function Sessions({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
-  const [filter, setFilter] = useState('');
+export function Sessions({
+  me,
+  onSignOut,
+  email,
+}: {
+  me: Me;
+  onSignOut: () => void;
+  email?: string | undefined;
+}) {
+  const [filter, setFilter] = useState(email ?? '');
   const [target, setTarget] = useState<Target | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const list = useLoad(
@@ -50,7 +59,7 @@ export function Sessions({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           : `${sessions.length} active session${sessions.length === 1 ? '' : 's'}`}
       </p>
       {sessions.length > 0 ? (
-        <table>
+        <Table label="Active sessions">
           <caption className="visually-hidden">Active sessions</caption>
           <thead>
             <tr>
@@ -88,7 +97,7 @@ export function Sessions({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       ) : null}
       {target ? (
         <ForceLogout

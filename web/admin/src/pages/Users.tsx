@@ -4,6 +4,7 @@ import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field, Select } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
 import { useLoad } from '../components/useLoad';
+import { Table } from '../components/Table';
 
 const STATUS = [
   ['true', 'Active accounts'],
@@ -93,7 +94,7 @@ export function Users({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           : `${list.data?.count ?? 0} account${list.data?.count === 1 ? '' : 's'}`}
       </p>
       {users.length > 0 ? (
-        <table>
+        <Table label="Accounts">
           <caption className="visually-hidden">
             {query.active === 'true' ? 'Active' : 'Inactive'} accounts
           </caption>
@@ -162,7 +163,7 @@ export function Users({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               );
             })}
           </tbody>
-        </table>
+        </Table>
       ) : null}
       <CreateUser
         superuser={superuser}
