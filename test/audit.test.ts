@@ -430,6 +430,15 @@ describe('append-only, hash-chained log', () => {
       checkpoint: { seq: n },
       unsealed: { count: 0, oldest_age_seconds: null },
     });
+    // The verdict is recorded as the superuser's action.
+    const [verdict] = await t.c.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'audit_verified'))
+      .orderBy(desc(auditLog.id))
+      .limit(1);
+    expect(verdict?.actorId).toBe(su.id);
+    expect(verdict?.outcome).toBe('success');
   });
 
   it('reports the first tampered entry', async () => {

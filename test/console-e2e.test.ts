@@ -402,7 +402,7 @@ describe.runIf(runIf)('staff console in a real browser', { timeout: 90_000 }, ()
       .poll(() => page.getByRole('status').first().textContent())
       .toContain('Version 9.0 was saved');
     await expectAccessible(page, 'policy-versions');
-    await page.getByRole('button', { name: 'Make version 9.0 the active one' }).click();
+    await page.getByRole('button', { name: 'Make active: version 9.0' }).click();
     await expect.poll(() => page.getByRole('row', { name: /^9\.0 / }).textContent()).toContain('Active');
 
     await page.getByRole('link', { name: 'Background jobs' }).click();

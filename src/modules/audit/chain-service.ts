@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { chainKey } from './chain-mac.js';
 import { createChainRepo } from './chain-repo.js';
 import { type AuditPurgeResult, purgeAuditLog } from './purge.js';
-import { recordAudit } from './recorder.js';
+import { type AuditContext, recordAudit } from './recorder.js';
 import { SEAL_BATCH_SIZE, sealBatch } from './sealer.js';
 import { type ChainVerification, verifyAuditChain } from './verify.js';
 
@@ -60,8 +60,11 @@ export function createAuditChainService(deps: AuditChainDeps) {
       }
     },
 
-    /** Verifies the chain, counts the unsealed entries, then records the verdict (`audit_verified`). */
-    async verify(): Promise<AuditVerification> {
+    /**
+     * Verifies the chain, counts the unsealed entries, then records the verdict (`audit_verified`), as the
+     * system (CLI, jobs) or as the superuser who asked over HTTP.
+     */
+    async verify(ctx: AuditContext = { actor: null, meta: null }): Promise<AuditVerification> {
       const chain = await verifyAuditChain(db, key);
       const pending = await createChainRepo(db).unsealed();
       const unsealed: UnsealedEntries = {
@@ -71,22 +74,18 @@ export function createAuditChainService(deps: AuditChainDeps) {
             ? null
             : Math.max(0, Math.floor((now().getTime() - pending.oldestAt.getTime()) / 1000)),
       };
-      await recordAudit(
-        db,
-        { actor: null, meta: null },
-        {
-          action: 'audit_verified',
-          resourceType: 'audit_log',
-          outcome: chain.ok ? 'success' : 'failure',
-          metadata: {
-            checked: chain.checked,
-            ...(chain.firstBroken ? { first_broken_seq: chain.firstBroken.seq } : {}),
-            ...(chain.checkpoint ? { checkpoint_seq: chain.checkpoint.seq } : {}),
-            unsealed: unsealed.count,
-            oldest_unsealed_age_seconds: unsealed.oldestAgeSeconds,
-          },
+      await recordAudit(db, ctx, {
+        action: 'audit_verified',
+        resourceType: 'audit_log',
+        outcome: chain.ok ? 'success' : 'failure',
+        metadata: {
+          checked: chain.checked,
+          ...(chain.firstBroken ? { first_broken_seq: chain.firstBroken.seq } : {}),
+          ...(chain.checkpoint ? { checkpoint_seq: chain.checkpoint.seq } : {}),
+          unsealed: unsealed.count,
+          oldest_unsealed_age_seconds: unsealed.oldestAgeSeconds,
         },
-      );
+      });
       return { ...chain, unsealed };
     },
 

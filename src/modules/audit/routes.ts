@@ -69,8 +69,8 @@ export function auditRoutes({
           response: { 200: ChainStateSchema },
         },
       },
-      async () => {
-        const result = await chain.verify();
+      async (req) => {
+        const result = await chain.verify({ actor: actorOf(req), meta: req.meta });
         return {
           ok: result.ok,
           checked: result.checked,

@@ -56,7 +56,7 @@ export function App() {
   };
   const props = { me: state.me, onSignOut: () => void signOut() };
   const [page, id] = route;
-  if (page === 'candidates' && id) return <Candidate {...props} id={Number(id)} />;
+  if (page === 'candidates' && id) return <Candidate key={id} {...props} id={Number(id)} />;
   if (page === 'candidates') return <Candidates {...props} />;
   if (page === 'sessions') return <Sessions key={id ?? ''} {...props} email={id} />;
   if (page === 'users') return <Users {...props} />;

@@ -10,7 +10,13 @@ export function useRoute(): string[] {
       .replace(/^#\/?/, '')
       .split('/')
       .filter((part) => part !== '')
-      .map(decodeURIComponent);
+      .map((part) => {
+        try {
+          return decodeURIComponent(part);
+        } catch {
+          return part; // a malformed escape (`%`) is taken as written
+        }
+      });
   const [parts, setParts] = useState(read);
   useEffect(() => {
     const changed = () => {

@@ -41,13 +41,18 @@ export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
     const refresh = sessionStorage.getItem(REFRESH_KEY);
     if (!refresh) return false;
-    const { data } = await api.POST('/api/auth/token/refresh/', { body: { refresh } });
-    if (!data) {
-      setTokens(null);
+    try {
+      const { data, response } = await api.POST('/api/auth/token/refresh/', { body: { refresh } });
+      if (data) {
+        setTokens(data);
+        return true;
+      }
+      // Only a refused token ends the session here; a busy or unreachable service (429, 503) does not.
+      if (response.status === 400 || response.status === 401) setTokens(null);
+      return false;
+    } catch {
       return false;
     }
-    setTokens(data);
-    return true;
   })().finally(() => {
     refreshing = null;
   });

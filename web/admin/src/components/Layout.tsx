@@ -39,10 +39,14 @@ export function Layout({
   children: ReactNode;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const where = window.location.hash;
   useEffect(() => {
     document.title = `${title} · PSS staff console`;
-    heading.current?.focus();
   }, [title]);
+  // Focus moves to the heading when the page changes, not when its title fills in after loading.
+  useEffect(() => {
+    heading.current?.focus();
+  }, [where]);
   return (
     <>
       <a

@@ -39,8 +39,15 @@ export function Audit({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const verify = async () => {
     setChecking(true);
     setChain(null);
-    const result = await api.POST('/api/popia/audit-log/verify/');
-    setChecking(false);
+    let result;
+    try {
+      result = await api.POST('/api/popia/audit-log/verify/');
+    } catch {
+      setChainProblem(problemOf(null));
+      return;
+    } finally {
+      setChecking(false);
+    }
     if (!result.data) {
       setChainProblem(problemOf(failure(result)));
       return;

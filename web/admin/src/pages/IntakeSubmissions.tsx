@@ -22,6 +22,7 @@ export function IntakeSubmissions({ userId }: { userId: number }) {
     [userId],
   );
   const [problem, setProblem] = useState<Problem | null>(null);
+  const [problemAt, setProblemAt] = useState<number | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const submissions = list.data?.results ?? [];
 
@@ -35,6 +36,7 @@ export function IntakeSubmissions({ userId }: { userId: number }) {
     });
     if (!result.response.ok) {
       setProblem(problemOf(failure(result)));
+      setProblemAt(id);
       return;
     }
     setProblem(null);
@@ -70,7 +72,7 @@ export function IntakeSubmissions({ userId }: { userId: number }) {
               rows={2}
               maxLength={2000}
               defaultValue={s.review_notes ?? ''}
-              errors={problem?.fields.review_notes}
+              errors={problemAt === s.id ? problem?.fields.review_notes : undefined}
             />
             <button type="submit">Save the review</button>
           </form>

@@ -63,7 +63,7 @@ export function Jobs({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
                 <td>
                   <button
                     type="button"
-                    aria-label={`Run ${j.job} ${j.id} again`}
+                    aria-label={`Run again: ${j.job} ${j.id}`}
                     onClick={() => void retry(j.id, j.job)}
                   >
                     Run again

@@ -78,7 +78,7 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
                   ) : (
                     <button
                       type="button"
-                      aria-label={`Make version ${v.version} the active one`}
+                      aria-label={`Make active: version ${v.version}`}
                       onClick={() =>
                         void act(`Version ${v.version} is now the active one.`, () =>
                           api.POST('/api/popia/privacy-policy/versions/{id}/activate/', {

@@ -27,14 +27,21 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   );
   const [done, setDone] = useState<string | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
+  /** Which item's form the problem belongs to: its field errors show there only. */
+  const [problemAt, setProblemAt] = useState<string | null>(null);
   const pending = (requests.data?.results ?? []).filter((r) => r.status === 'pending');
   const decided = (requests.data?.results ?? []).filter((r) => r.status !== 'pending');
 
-  async function act(message: string, call: () => Promise<{ response: Response; error?: unknown }>) {
+  async function act(
+    at: string,
+    message: string,
+    call: () => Promise<{ response: Response; error?: unknown }>,
+  ) {
     setDone(null);
     const result = await call();
     if (!result.response.ok) {
       setProblem(problemOf(failure(result)));
+      setProblemAt(at);
       return false;
     }
     setProblem(null);
@@ -47,18 +54,21 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
     const action = fieldText(form, 'action');
-    void act(`Deletion request ${String(id)} was ${action === 'approve' ? 'approved' : 'rejected'}.`, () =>
-      api.POST('/api/popia/deletion-requests/{id}/review/', {
-        params: { path: { id } },
-        body: { action, notes: fieldText(form, 'notes') },
-      }),
+    void act(
+      `request-${String(id)}`,
+      `Deletion request ${String(id)} was ${action === 'approve' ? 'approved' : 'rejected'}.`,
+      () =>
+        api.POST('/api/popia/deletion-requests/{id}/review/', {
+          params: { path: { id } },
+          body: { action, notes: fieldText(form, 'notes') },
+        }),
     );
   };
 
   const exempt = (id: number, email: string) => (e: Submit) => {
     e.preventDefault();
     const reason = fieldText(new FormData(e.currentTarget), 'reason').trim();
-    void act(`${email} will not be erased for inactivity.`, () =>
+    void act(`schedule-${String(id)}`, `${email} will not be erased for inactivity.`, () =>
       api.POST('/api/popia/retention/schedules/{id}/exempt/', { params: { path: { id } }, body: { reason } }),
     );
   };
@@ -85,7 +95,7 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
                 rows={3}
                 maxLength={2000}
                 hint="Required when rejecting: the person receives this reason by e-mail."
-                errors={problem?.fields.notes}
+                errors={problemAt === `request-${String(r.id)}` ? problem?.fields.notes : undefined}
               />
               <button type="submit">Record the decision on request {r.id}</button>
             </form>
@@ -142,6 +152,7 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
                 <TextArea
                   label={`Reason to keep ${s.user_email}`}
                   name="reason"
+                  errors={problemAt === `schedule-${String(s.id)}` ? problem?.fields.reason : undefined}
                   rows={2}
                   required
                   maxLength={500}

@@ -24,6 +24,7 @@ export function Sessions({
   const [filter, setFilter] = useState(email ?? '');
   const [target, setTarget] = useState<Target | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [listProblem, setListProblem] = useState<string | null>(null);
   const list = useLoad(
     () =>
       api.GET('/api/auth/admin/sessions/', {
@@ -40,9 +41,11 @@ export function Sessions({
 
   const chooseTarget = async (email: string) => {
     setDone(null);
+    setListProblem(null);
     const { data } = await api.GET('/api/users/', { params: { query: { search: email } } });
     const user = data?.results.find((u) => u.email === email);
     if (user) setTarget({ email, userId: user.id });
+    else setListProblem(`${email} was not found among the accounts: it may have been erased.`);
   };
 
   return (
@@ -52,6 +55,7 @@ export function Sessions({
         <button type="submit">Show sessions</button>
       </form>
       {done ? <Alert tone="success">{done}</Alert> : null}
+      {listProblem ? <Alert>{listProblem}</Alert> : null}
       {list.problem ? <Alert>{list.problem.message}</Alert> : null}
       <p role="status" className="count">
         {list.loading

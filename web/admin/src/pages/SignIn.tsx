@@ -36,6 +36,13 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?
 
   function finish(tokens: { access: string; refresh: string }, role: string) {
     if (!STAFF.includes(role)) {
+      // The sign-in opened a session: end it, so nothing of it stays live.
+      void api
+        .POST('/api/auth/logout/', {
+          headers: { authorization: `Bearer ${tokens.access}` },
+          body: { refresh: tokens.refresh },
+        })
+        .catch(() => undefined);
       setProblem({ message: 'This console is for programme staff. Candidates use the PSS app.', fields: {} });
       return;
     }
