@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/admin/src/**/*.test.tsx'],
+    include: [
+      'src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'web/admin/src/**/*.test.ts',
+      'web/admin/src/**/*.test.tsx',
+    ],
     environment: 'node',
     pool: 'forks',
     testTimeout: 30_000,

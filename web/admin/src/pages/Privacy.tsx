@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api, failure, problemOf, type Problem } from '../api/client';
+import { allPages } from '../api/pages';
 import { fieldText, type Submit } from '../components/forms';
 import { Alert, Select, TextArea } from '../components/Field';
 import { when } from '../components/format';
@@ -17,12 +18,19 @@ const DECISIONS = [
  * accounts due for erasure after inactivity, which can be exempted with a reason.
  */
 export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+  // Every page: a pending request beyond the first hundred must still be seen.
   const requests = useLoad(
-    () => api.GET('/api/popia/deletion-requests/', { params: { query: { page_size: 100 } } }),
+    () =>
+      allPages((page) =>
+        api.GET('/api/popia/deletion-requests/', { params: { query: { page, page_size: 100 } } }),
+      ),
     [],
   );
   const schedules = useLoad(
-    () => api.GET('/api/popia/retention/schedules/', { params: { query: { page_size: 100 } } }),
+    () =>
+      allPages((page) =>
+        api.GET('/api/popia/retention/schedules/', { params: { query: { page, page_size: 100 } } }),
+      ),
     [],
   );
   const [done, setDone] = useState<string | null>(null);
