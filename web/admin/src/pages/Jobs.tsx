@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { api, failure, problemOf, type Problem } from '../api/client';
+import { api } from '../api/client';
+import { useAction } from '../components/useAction';
 import { Alert } from '../components/Field';
 import { plural, when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
@@ -9,21 +9,13 @@ import { Table } from '../components/Table';
 /** Background jobs that failed every attempt (e-mails, exports, erasures), with their reason; run one again. */
 export function Jobs({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const list = useLoad(() => api.GET('/api/admin/jobs/failed/', { params: { query: { limit: 100 } } }), []);
-  const [done, setDone] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const { done, problem, act } = useAction(list.reload);
   const jobs = list.data?.results ?? [];
 
-  const retry = async (id: string, job: string) => {
-    setDone(null);
-    const result = await api.POST('/api/admin/jobs/failed/{id}/retry/', { params: { path: { id } } });
-    if (!result.response.ok) {
-      setProblem(problemOf(failure(result)));
-      return;
-    }
-    setProblem(null);
-    setDone(`${job} (${id}) will run again.`);
-    await list.reload();
-  };
+  const retry = (id: string, job: string) =>
+    act(`${job} (${id}) will run again.`, () =>
+      api.POST('/api/admin/jobs/failed/{id}/retry/', { params: { path: { id } } }),
+    );
 
   return (
     <Layout me={me} current="jobs" title="Background jobs" onSignOut={onSignOut}>

@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { api, failure, problemOf, type Problem } from '../api/client';
+import { api } from '../api/client';
+import { useAction } from '../components/useAction';
 import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field, TextArea } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
@@ -15,37 +15,26 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
     () => api.GET('/api/popia/privacy-policy/versions/', { params: { query: { page_size: 100 } } }),
     [],
   );
-  const [done, setDone] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
-
-  async function act(message: string, call: () => Promise<{ response: Response; error?: unknown }>) {
-    setDone(null);
-    const result = await call();
-    if (!result.response.ok) {
-      setProblem(problemOf(failure(result)));
-      return false;
-    }
-    setProblem(null);
-    setDone(message);
-    await list.reload();
-    return true;
-  }
+  const { done, problem, problemAt, act, errorsAt } = useAction(list.reload);
 
   const create = async (e: Submit) => {
     e.preventDefault();
     const formElement = e.currentTarget;
     const form = new FormData(formElement);
     const version = fieldText(form, 'version').trim();
-    const ok = await act(`Version ${version} was saved.`, () =>
-      api.POST('/api/popia/privacy-policy/versions/', {
-        body: {
-          version,
-          title: fieldText(form, 'title'),
-          content: fieldText(form, 'content'),
-          effective_date: fieldText(form, 'effective_date'),
-          is_active: form.get('is_active') === 'on',
-        },
-      }),
+    const ok = await act(
+      `Version ${version} was saved.`,
+      () =>
+        api.POST('/api/popia/privacy-policy/versions/', {
+          body: {
+            version,
+            title: fieldText(form, 'title'),
+            content: fieldText(form, 'content'),
+            effective_date: fieldText(form, 'effective_date'),
+            is_active: form.get('is_active') === 'on',
+          },
+        }),
+      'new-version',
     );
     if (ok) formElement.reset();
   };
@@ -53,7 +42,7 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
   return (
     <Layout me={me} current="policy" title="Privacy policy versions" onSignOut={onSignOut}>
       {done ? <Alert tone="success">{done}</Alert> : null}
-      {problem && !Object.keys(problem.fields).length ? <Alert>{problem.message}</Alert> : null}
+      {problem && problemAt !== 'new-version' ? <Alert>{problem.message}</Alert> : null}
       {list.problem ? <Alert>{list.problem.message}</Alert> : null}
       {list.data && list.data.results.length > 0 ? (
         <Table label="Versions">
@@ -98,7 +87,7 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
       ) : null}
       <section aria-labelledby="new-version" className="panel">
         <h2 id="new-version">A new version</h2>
-        {problem && Object.keys(problem.fields).length ? <Alert>{problem.message}</Alert> : null}
+        {problem && problemAt === 'new-version' ? <Alert>{problem.message}</Alert> : null}
         <form onSubmit={(e) => void create(e)}>
           <Field
             label="Version"
@@ -106,22 +95,28 @@ export function PolicyVersions({ me, onSignOut }: { me: Me; onSignOut: () => voi
             required
             maxLength={20}
             hint="For example 3.0."
-            errors={problem?.fields.version}
+            errors={errorsAt('new-version', 'version')}
           />
-          <Field label="Title" name="title" required maxLength={200} errors={problem?.fields.title} />
+          <Field
+            label="Title"
+            name="title"
+            required
+            maxLength={200}
+            errors={errorsAt('new-version', 'title')}
+          />
           <Field
             label="Effective date"
             name="effective_date"
             type="date"
             required
-            errors={problem?.fields.effective_date}
+            errors={errorsAt('new-version', 'effective_date')}
           />
           <TextArea
             label="Text of the policy"
             name="content"
             required
             rows={10}
-            errors={problem?.fields.content}
+            errors={errorsAt('new-version', 'content')}
           />
           <div className="check">
             <input id="policy-active" type="checkbox" name="is_active" />

@@ -1,10 +1,10 @@
-import { useState } from 'react';
-import { api, failure, problemOf, type Problem } from '../api/client';
+import { api } from '../api/client';
 import { allPages } from '../api/pages';
 import { fieldText, type Submit } from '../components/forms';
 import { Alert, Select, TextArea } from '../components/Field';
 import { when } from '../components/format';
 import { Layout, type Me } from '../components/Layout';
+import { useAction } from '../components/useAction';
 import { useLoad } from '../components/useLoad';
 import { Table } from '../components/Table';
 
@@ -33,51 +33,37 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       ),
     [],
   );
-  const [done, setDone] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  /** Which item's form the problem belongs to: its field errors show there only. */
-  const [problemAt, setProblemAt] = useState<string | null>(null);
+  const reloadAll = () => Promise.all([requests.reload(), schedules.reload()]);
+  const { done, problem, act, errorsAt } = useAction(reloadAll);
   const pending = (requests.data?.results ?? []).filter((r) => r.status === 'pending');
   const decided = (requests.data?.results ?? []).filter((r) => r.status !== 'pending');
-
-  async function act(
-    at: string,
-    message: string,
-    call: () => Promise<{ response: Response; error?: unknown }>,
-  ) {
-    setDone(null);
-    const result = await call();
-    if (!result.response.ok) {
-      setProblem(problemOf(failure(result)));
-      setProblemAt(at);
-      return false;
-    }
-    setProblem(null);
-    setDone(message);
-    await Promise.all([requests.reload(), schedules.reload()]);
-    return true;
-  }
 
   const review = (id: number) => (e: Submit) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
     const action = fieldText(form, 'action');
     void act(
-      `request-${String(id)}`,
       `Deletion request ${String(id)} was ${action === 'approve' ? 'approved' : 'rejected'}.`,
       () =>
         api.POST('/api/popia/deletion-requests/{id}/review/', {
           params: { path: { id } },
           body: { action, notes: fieldText(form, 'notes') },
         }),
+      `request-${String(id)}`,
     );
   };
 
   const exempt = (id: number, email: string) => (e: Submit) => {
     e.preventDefault();
     const reason = fieldText(new FormData(e.currentTarget), 'reason').trim();
-    void act(`schedule-${String(id)}`, `${email} will not be erased for inactivity.`, () =>
-      api.POST('/api/popia/retention/schedules/{id}/exempt/', { params: { path: { id } }, body: { reason } }),
+    void act(
+      `${email} will not be erased for inactivity.`,
+      () =>
+        api.POST('/api/popia/retention/schedules/{id}/exempt/', {
+          params: { path: { id } },
+          body: { reason },
+        }),
+      `schedule-${String(id)}`,
     );
   };
 
@@ -103,7 +89,7 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
                 rows={3}
                 maxLength={2000}
                 hint="Required when rejecting: the person receives this reason by e-mail."
-                errors={problemAt === `request-${String(r.id)}` ? problem?.fields.notes : undefined}
+                errors={errorsAt(`request-${String(r.id)}`, 'notes')}
               />
               <button type="submit">Record the decision on request {r.id}</button>
             </form>
@@ -160,7 +146,7 @@ export function Privacy({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
                 <TextArea
                   label={`Reason to keep ${s.user_email}`}
                   name="reason"
-                  errors={problemAt === `schedule-${String(s.id)}` ? problem?.fields.reason : undefined}
+                  errors={errorsAt(`schedule-${String(s.id)}`, 'reason')}
                   rows={2}
                   required
                   maxLength={500}

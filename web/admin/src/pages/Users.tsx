@@ -3,6 +3,7 @@ import { api, failure, problemOf, type Problem } from '../api/client';
 import { fieldText, type Submit } from '../components/forms';
 import { Alert, Field, Select } from '../components/Field';
 import { Layout, type Me } from '../components/Layout';
+import { useAction } from '../components/useAction';
 import { useLoad } from '../components/useLoad';
 import { Table } from '../components/Table';
 
@@ -28,8 +29,6 @@ const ROLES = [
  */
 export function Users({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const [query, setQuery] = useState({ search: '', role: '', active: 'true' });
-  const [done, setDone] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
   const list = useLoad(
     () =>
       api.GET('/api/users/', {
@@ -45,6 +44,7 @@ export function Users({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     [query],
   );
   const users = list.data?.results ?? [];
+  const { done, setDone, problem, act } = useAction(list.reload);
   const superuser = me.role === 'superuser';
 
   const search = (e: Submit) => {
@@ -56,18 +56,6 @@ export function Users({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       active: fieldText(form, 'active'),
     });
   };
-
-  async function act(label: string, call: () => Promise<{ response: Response; error?: unknown }>) {
-    setDone(null);
-    setProblem(null);
-    const result = await call();
-    if (!result.response.ok) {
-      setProblem(problemOf(failure(result)));
-      return;
-    }
-    setDone(label);
-    await list.reload();
-  }
 
   const changeRole = (id: number, email: string) => (e: Submit) => {
     e.preventDefault();
