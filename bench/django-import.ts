@@ -55,9 +55,9 @@ function fernet(key: Buffer, plain: string): string {
 }
 
 function fixtureKey(): { raw: string; key: Buffer } {
-  const env = readFileSync(path.join(fixture, 'keys.env'), 'utf8');
+  const env = readFileSync(path.join(fixture, 'keys.txt'), 'utf8');
   const raw = /^FIELD_ENCRYPTION_KEY=(.+)$/m.exec(env)?.[1]?.trim();
-  if (!raw) throw new Error('keys.env has no FIELD_ENCRYPTION_KEY');
+  if (!raw) throw new Error('keys.txt has no FIELD_ENCRYPTION_KEY');
   return { raw, key: Buffer.from(raw, 'base64url') };
 }
 

@@ -19,7 +19,7 @@ import { freshDatabase } from './helpers/database.js';
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'django-original');
 const facts = JSON.parse(readFileSync(path.join(FIXTURE, 'facts.json'), 'utf8')) as Facts;
 const LEGACY_KEY = /FIELD_ENCRYPTION_KEY=(\S+)/.exec(
-  readFileSync(path.join(FIXTURE, 'keys.env'), 'utf8'),
+  readFileSync(path.join(FIXTURE, 'keys.txt'), 'utf8'),
 )![1]!;
 
 interface FactUser {

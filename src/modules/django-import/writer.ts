@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
+import { quote } from './source.js';
 
 /**
  * Writing batches into this service's tables: one statement per batch, the rows passed as one JSON
@@ -20,8 +21,6 @@ export function rowsOf<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /**
  * Inserts the rows, or updates those whose `key` already exists (a row that changed in the source
  * since the last import). `update: false` leaves existing rows alone.
@@ -35,18 +34,18 @@ export async function upsertRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   const key = opts.key ?? ['id'];
-  const names = columns.map((c) => ident(c.name)).join(', ');
-  const shape = columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ');
+  const names = columns.map((c) => quote(c.name)).join(', ');
+  const shape = columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ');
   const updates = columns
     .filter((c) => !key.includes(c.name))
-    .map((c) => `${ident(c.name)} = excluded.${ident(c.name)}`)
+    .map((c) => `${quote(c.name)} = excluded.${quote(c.name)}`)
     .join(', ');
   const conflict =
     opts.update === false || updates === ''
-      ? `on conflict (${key.map(ident).join(', ')}) do nothing`
-      : `on conflict (${key.map(ident).join(', ')}) do update set ${updates}`;
+      ? `on conflict (${key.map(quote).join(', ')}) do nothing`
+      : `on conflict (${key.map(quote).join(', ')}) do update set ${updates}`;
   await db.execute(
-    sql`${sql.raw(`insert into ${ident(table)} (${names}) select ${names} from json_to_recordset(`)}${JSON.stringify(
+    sql`${sql.raw(`insert into ${quote(table)} (${names}) select ${names} from json_to_recordset(`)}${JSON.stringify(
       rows,
     )}${sql.raw(`::json) as x(${shape}) ${conflict}`)}`,
   );
@@ -56,7 +55,7 @@ export async function upsertRows(
 export async function bumpSequence(db: DbOrTx, table: string): Promise<void> {
   await db.execute(
     sql.raw(
-      `select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${ident(table)}), 0) + 1, false)`,
+      `select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${quote(table)}), 0) + 1, false)`,
     ),
   );
 }
