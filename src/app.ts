@@ -131,6 +131,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions = {}): Promis
     trustedProxies: config.trustedProxies,
     allowedHosts: config.allowedHosts,
     sslRedirect: config.sslRedirect,
+    metricsTokenSet: config.metricsToken !== undefined,
   });
   registerSecurityHeaders(app, config);
   registerEdgeChecks(app);

@@ -23,7 +23,6 @@ describe('configuration', () => {
       JWT_ALGORITHM: 'HS256',
       RECAPTCHA_PUBLIC_KEY: 'site-key',
       LEGACY_FIELD_ENCRYPTION_KEY: 'fernet-key',
-      KEY_BACKUP_RETENTION_DAYS: '35',
       SENTRY_TRACES_SAMPLE_RATE: '0.1',
       RECAPTCHA_PRIVATE_KEY: '',
     });
@@ -31,11 +30,31 @@ describe('configuration', () => {
       'JWT_ALGORITHM',
       'RECAPTCHA_PUBLIC_KEY',
       'LEGACY_FIELD_ENCRYPTION_KEY',
-      'KEY_BACKUP_RETENTION_DAYS',
       'SENTRY_TRACES_SAMPLE_RATE',
     ]);
     expect(config.warnings[0]).toMatch(/^JWT_ALGORITHM is not used by this service: /);
     expect(loadConfig({ ...secrets(), JWT_ALGORITHM: '' }).warnings).toEqual([]);
+  });
+
+  it('keeps key backups KEY_BACKUP_RETENTION_DAYS (35) days, and warns when no KEY_BACKUP_DIR gets them', () => {
+    expect(loadConfig({ ...secrets() }).keyBackup).toEqual({ dir: undefined, retentionDays: 35 });
+    const set = loadConfig({
+      ...secrets(),
+      KEY_BACKUP_DIR: '/backups/keys',
+      KEY_BACKUP_RETENTION_DAYS: '20',
+    });
+    expect(set.keyBackup).toEqual({ dir: '/backups/keys', retentionDays: 20 });
+    expect(set.warnings).toEqual([]);
+    const alone = loadConfig({ ...secrets(), KEY_BACKUP_RETENTION_DAYS: '20' });
+    expect(alone.warnings).toEqual([
+      expect.stringMatching(/^KEY_BACKUP_RETENTION_DAYS is set but KEY_BACKUP_DIR is not: /),
+    ]);
+    expect(() => loadConfig({ ...secrets(), KEY_BACKUP_RETENTION_DAYS: '0' })).toThrow(
+      /KEY_BACKUP_RETENTION_DAYS/,
+    );
+    expect(() => loadConfig({ ...secrets(), KEY_BACKUP_RETENTION_DAYS: '366' })).toThrow(
+      /KEY_BACKUP_RETENTION_DAYS/,
+    );
   });
 
   it('takes LOG_FORMAT json or pretty, unset = chosen at start', () => {

@@ -225,6 +225,8 @@ const envSchema = z.object({
   EXPORT_TTL_HOURS: int(48, 1, 24 * 365),
   INTAKE_REQUIRE_MEDICAL_CONSENT: bool(false),
   PASSWORD_MAX_AGE_DAYS: int(0, 0, 3650),
+  KEY_BACKUP_DIR: optStr,
+  KEY_BACKUP_RETENTION_DAYS: int(35, 1, 365),
   DJANGO_SUPERUSER_EMAIL: optStr,
   DJANGO_SUPERUSER_PASSWORD: optStr,
   DJANGO_SUPERUSER_FIRST_NAME: str('Admin'),
@@ -338,6 +340,8 @@ export interface Config {
   intakeRequireMedicalConsent: boolean;
   /** Staff passwords older than this many days refuse sign-in (docs/auth.md#password-expiry); 0 = off. */
   passwordMaxAgeDays: number;
+  /** Key backups (docs/privacy.md#key-backups): written daily to `dir` when set, each kept `retentionDays`. */
+  keyBackup: { dir: string | undefined; retentionDays: number };
   bootstrapSuperuser: { email: string; password: string; firstName: string; lastName: string } | undefined;
   /** Error reporting (docs/operations.md#error-reporting); no DSN = off. */
   sentry: { dsn: string | undefined; environment: string };
@@ -402,10 +406,17 @@ export const NOT_USED: Readonly<Record<string, string>> = {
   RECAPTCHA_PUBLIC_KEY: "the site key is the front end's setting; the API only needs RECAPTCHA_PRIVATE_KEY",
   LEGACY_FIELD_ENCRYPTION_KEY:
     "only the importer (npm run cli -- import:django) reads it; remove it from the service's environment after the move",
-  KEY_BACKUP_RETENTION_DAYS:
-    'backups are made by the database platform, not by this service: keep data_keys backups within your retention (docs/privacy.md#crypto-shredding)',
   SENTRY_TRACES_SAMPLE_RATE: 'only errors are reported to Sentry, no performance traces',
 };
+
+/** A retention set for key backups this service does not write (no `KEY_BACKUP_DIR`). */
+function keyBackupWarnings(source: Record<string, string | undefined>): string[] {
+  const retention = source.KEY_BACKUP_RETENTION_DAYS?.trim();
+  if (!retention || source.KEY_BACKUP_DIR?.trim()) return [];
+  return [
+    `KEY_BACKUP_RETENTION_DAYS is set but KEY_BACKUP_DIR is not: this service writes no key backups, so keep every backup of the data_keys table your database platform makes no longer than ${retention} days (docs/privacy.md#key-backups)`,
+  ];
+}
 
 function notUsedWarnings(source: Record<string, string | undefined>): string[] {
   return Object.entries(NOT_USED)
@@ -619,6 +630,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     intakeRequireMedicalConsent: e.INTAKE_REQUIRE_MEDICAL_CONSENT,
     passwordMaxAgeDays: e.PASSWORD_MAX_AGE_DAYS,
+    keyBackup: { dir: e.KEY_BACKUP_DIR, retentionDays: e.KEY_BACKUP_RETENTION_DAYS },
     bootstrapSuperuser,
     sentry: {
       dsn: e.SENTRY_DSN,
@@ -628,6 +640,6 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     informationOfficerEmail: e.INFORMATION_OFFICER_EMAIL ?? e.ADMIN_NOTIFICATION_EMAIL,
-    warnings: Object.freeze(notUsedWarnings(source)),
+    warnings: Object.freeze([...notUsedWarnings(source), ...keyBackupWarnings(source)]),
   });
 }

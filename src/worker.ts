@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createContainer } from './container.js';
+import { metricsAuthorized } from './plugins/metrics.js';
 import { fatal, startup } from './startup.js';
 
 /**
@@ -53,6 +54,12 @@ async function main(): Promise<void> {
       return;
     }
     if (path === '/metrics') {
+      // The same token as the API's /metrics (METRICS_TOKEN), when one is set.
+      if (!metricsAuthorized(req.headers.authorization, config.metricsToken)) {
+        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        send(401, '{"detail":"Authentication required"}');
+        return;
+      }
       container.metrics.registry.metrics().then(
         (text) => {
           send(200, text, container.metrics.registry.contentType);

@@ -216,8 +216,46 @@ describe('ALLOWED_HOSTS', () => {
         headers: { host: '10.0.0.7:8000' },
       });
       expect(probe.statusCode).toBe(200);
+      // Without METRICS_TOKEN, /metrics keeps the allow-list (only a token makes it safe to reach by address).
+      const open = await strict.request({ method: 'GET', url: '/metrics', headers: { host: 'api-1:8000' } });
+      expect(open.statusCode).toBe(400);
     } finally {
       await strict.close();
+    }
+  });
+
+  it('lets Prometheus scrape /metrics by instance address over plain HTTP when METRICS_TOKEN is set', async () => {
+    const token = 'scrape-token-0123456789abcdef';
+    const app = await (
+      await import('./helpers/app.js')
+    ).createTestApp({
+      ALLOWED_HOSTS: 'api.pss.example.org',
+      METRICS_TOKEN: token,
+      SECURE_SSL_REDIRECT: 'true',
+    });
+    try {
+      const scrape = (authorization?: string) =>
+        app.request({
+          method: 'GET',
+          url: '/metrics',
+          headers: { host: 'api-1:8000', ...(authorization ? { authorization } : {}) },
+        });
+      const ok = await scrape(`Bearer ${token}`);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toContain('http_requests_total');
+      expect((await scrape()).statusCode).toBe(401);
+      expect((await scrape('Bearer wrong')).statusCode).toBe(401);
+      // Everything else still needs a listed Host (and https).
+      const api = await app.request({ method: 'GET', url: '/api/', headers: { host: 'api-1:8000' } });
+      expect(api.statusCode).toBe(400);
+      const lookalike = await app.request({
+        method: 'GET',
+        url: '/metricsx',
+        headers: { host: 'api-1:8000', authorization: `Bearer ${token}` },
+      });
+      expect(lookalike.statusCode).toBe(400);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import type { Infrastructure } from '../infrastructure.js';
 import { reportingFailures } from '../lib/error-reporting.js';
 import { auditJobs } from '../modules/audit/index.js';
 import { jobHousekeeping, type JobHandler } from '../modules/jobs/index.js';
+import { keyJobs } from '../modules/keys/index.js';
 import { privacyJobHandlers, privacyJobs } from '../modules/privacy/index.js';
 import type { Services } from '../services.js';
 
@@ -10,7 +11,7 @@ import type { Services } from '../services.js';
  * handlers (the e-mail job is wired with the mailer) and clock schedules. Called once by the root.
  */
 export function defineJobs(
-  infra: Pick<Infrastructure, 'db' | 'jobHandlers' | 'scheduledJobs' | 'errorReporter'>,
+  infra: Pick<Infrastructure, 'db' | 'config' | 'now' | 'jobHandlers' | 'scheduledJobs' | 'errorReporter'>,
   services: Services,
 ): void {
   // Failures are reported (Sentry) with the job's name only: never its data.
@@ -29,8 +30,11 @@ export function defineJobs(
     infra.jobHandlers[name] = reported(name, run);
   }
   infra.scheduledJobs.push(
-    ...[...auditJobs(services), ...privacyJobs(services), ...jobHousekeeping(infra.db)].map((job) =>
-      reportingFailures(job, infra.errorReporter),
-    ),
+    ...[
+      ...auditJobs(services),
+      ...privacyJobs(services),
+      ...keyJobs(infra),
+      ...jobHousekeeping(infra.db),
+    ].map((job) => reportingFailures(job, infra.errorReporter)),
   );
 }

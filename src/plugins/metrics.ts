@@ -235,10 +235,19 @@ export function routeLabel(url: string | undefined): string {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+/**
+ * Whether an `Authorization` header carries `METRICS_TOKEN` (always true when no token is set). Used by
+ * the API's `/metrics` and the worker's. SECURITY: compares fixed-length digests, so neither the content
+ * nor the length of the token leaks.
+ */
+export function metricsAuthorized(
+  authorization: string | string[] | undefined,
+  token: string | undefined,
+): boolean {
+  if (!token) return true;
+  if (typeof authorization !== 'string') return false;
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
 }
 
 /**
@@ -247,8 +256,6 @@ function bearerToken(request: FastifyRequest): string | undefined {
  */
 export function registerMetrics(app: FastifyInstance, opts: RegisterMetricsOptions): Metrics {
   const metrics = opts.metrics ?? createMetrics();
-  // SECURITY: compare fixed-length digests so that neither the content nor the length of the token leaks.
-  const expected = opts.token ? digest(opts.token) : null;
 
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
@@ -265,13 +272,10 @@ export function registerMetrics(app: FastifyInstance, opts: RegisterMetricsOptio
     METRICS_PATH,
     { config: { auth: 'public-ignore-token', rateLimit: false, database: false }, schema: { hide: true } },
     async (request, reply) => {
-      if (expected) {
-        const given = bearerToken(request);
-        if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-          throw new ApiError(401, 'not_authenticated', 'Authentication required', undefined, undefined, {
-            'www-authenticate': 'Bearer realm="metrics"',
-          });
-        }
+      if (!metricsAuthorized(request.headers.authorization, opts.token)) {
+        throw new ApiError(401, 'not_authenticated', 'Authentication required', undefined, undefined, {
+          'www-authenticate': 'Bearer realm="metrics"',
+        });
       }
       const body = await metrics.registry.metrics();
       return reply.header('cache-control', 'no-store').type(metrics.registry.contentType).send(body);

@@ -45,10 +45,16 @@ export interface RequestContextOptions {
   allowedHosts: string[];
   /** SECURE_SSL_REDIRECT: plain-HTTP requests are sent to https (health probes exempt). */
   sslRedirect: boolean;
+  /** `METRICS_TOKEN` is set: `/metrics` is then reached by instance address, like the health probes. */
+  metricsTokenSet: boolean;
 }
 
 export function registerRequestContext(app: FastifyInstance, opts: RequestContextOptions): void {
   const { trustedProxies, allowedHosts, sslRedirect } = opts;
+  /** Probes that address an instance directly, over plain HTTP inside the deployment's network. */
+  const hostExempt = (url: string) =>
+    url.startsWith('/health/') ||
+    (opts.metricsTokenSet && (url === '/metrics' || url.startsWith('/metrics?')));
   const clientIp = createClientIpResolver(trustedProxies);
   const trusted = createProxyTrust(trustedProxies);
   app.decorateRequest('meta', null as unknown as RequestMeta);
@@ -62,22 +68,25 @@ export function registerRequestContext(app: FastifyInstance, opts: RequestContex
       requestId: request.id,
     };
     request.origin = originOf(request.headers, trusted(request.socket.remoteAddress));
-    if (sslRedirect && request.origin.startsWith('http://') && !request.url.startsWith('/health/')) {
-      return reply
-        .code(301)
-        .header('location', `https://${request.origin.slice('http://'.length)}${request.url}`)
-        .send();
-    }
     // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request (Node keeps the first of several and
     // lets a missing one through here; see edge-answers.ts).
     const hosts = countHeader(request.raw.rawHeaders, 'host');
     if (hosts > 1 || (hosts === 0 && request.raw.httpVersion === '1.1')) {
       return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
     }
-    // Health probes (the container's HEALTHCHECK, a platform's checks) reach an instance by its own
-    // address, not the public name; their answers carry nothing built from Host.
-    if (!request.url.startsWith('/health/') && !hostAllowed(request.headers.host, allowedHosts)) {
+    // Health probes (the container's HEALTHCHECK, a platform's checks) and a Prometheus scraping
+    // /metrics with METRICS_TOKEN reach an instance by its own address, not the public name; their
+    // answers carry nothing built from Host. Without a token, /metrics keeps the allow-list (a page
+    // that rebinds a name to an instance could otherwise read it).
+    if (!hostExempt(request.url) && !hostAllowed(request.headers.host, allowedHosts)) {
       return sendError(reply, new ApiError(400, 'bad_request', 'Invalid request'));
+    }
+    // After the Host checks: a redirect never names a host outside the allow-list.
+    if (sslRedirect && request.origin.startsWith('http://') && !hostExempt(request.url)) {
+      return reply
+        .code(301)
+        .header('location', `https://${request.origin.slice('http://'.length)}${request.url}`)
+        .send();
     }
     for (const value of Object.values(request.headers)) {
       const values = Array.isArray(value) ? value : [value ?? ''];

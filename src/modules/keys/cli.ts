@@ -4,6 +4,9 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { FieldCipher } from '../../lib/crypto/field-cipher.js';
 import type { DataKeyStore } from './data-keys.js';
+import { KeyBackupError, listKeyBackups, readKeyBackup } from './backup.js';
+import { restoreKeyBackup } from './backup-restore.js';
+import { backUpKeys } from './jobs.js';
 import { reencryptRecords, type SealedTable, type TableReport } from './reencryption.js';
 import { dataKeyStatus, rotateDataKeys } from './rotation.js';
 
@@ -12,7 +15,7 @@ export interface KeyCommandDeps {
   cipher: FieldCipher;
   dataKeys: DataKeyStore;
   now: () => Date;
-  config: { encryption: Pick<Config['encryption'], 'keys' | 'activeKeyId'> };
+  config: { encryption: Pick<Config['encryption'], 'keys' | 'activeKeyId'> } & Pick<Config, 'keyBackup'>;
   /** Every table with a sealed record, from the modules that own them (composed in src/services.ts). */
   sealedTables: readonly SealedTable[];
 }
@@ -37,6 +40,32 @@ function sayReport(r: TableReport, dryRun: boolean) {
     const why = reason === 'unreadable' ? 'could not be decrypted' : `skipped (${reason})`;
     say(`${r.table}: ${String(ids.length)} rows ${why}, left as they are: ids ${shown}${more}`);
   }
+}
+
+/** The key backups and their ages; false when one is past its retention (the daily job is not running). */
+async function sayBackups(keyBackup: Config['keyBackup'], now: Date): Promise<boolean> {
+  if (keyBackup.dir === undefined) {
+    say('key backups: not written by this service (KEY_BACKUP_DIR is not set)');
+    return true;
+  }
+  const backups = await listKeyBackups(keyBackup.dir);
+  const newest = backups.at(-1);
+  const oldest = backups[0];
+  if (!newest || !oldest) {
+    say(`key backups in ${keyBackup.dir}: none yet`);
+    return true;
+  }
+  say(
+    `key backups in ${keyBackup.dir}: ${String(backups.length)}, newest ${newest.takenAt.toISOString()}, oldest ${oldest.takenAt.toISOString()}`,
+  );
+  const overdue = backups.filter(
+    (b) => now.getTime() - b.takenAt.getTime() > keyBackup.retentionDays * 86_400_000,
+  );
+  if (overdue.length === 0) return true;
+  say(
+    `${String(overdue.length)} key backups are older than KEY_BACKUP_RETENTION_DAYS (${String(keyBackup.retentionDays)}): run keys:backup, or check that the keys.backup job runs`,
+  );
+  return false;
 }
 
 /** Key management commands (docs/operations.md#command-line). */
@@ -78,14 +107,63 @@ export const keyCommands: CliCommands<KeyCommandDeps> = {
     },
   },
   'keys:status': {
-    help: 'count data keys per master key id (a key id that is not configured cannot be read)',
+    help: 'count data keys per master key id (a key id that is not configured cannot be read) and list the key backups; exit 1 if a key id is not configured or a backup is past its retention',
     run: async (_args, container) => {
       const c = await container();
       const rows = await dataKeyStatus(c.db, new Set(c.config.encryption.keys.keys()));
       say(`active master key: ${c.config.encryption.activeKeyId}`);
       for (const r of rows)
         say(`${r.masterKeyId}: ${r.dataKeys} data keys${r.configured ? '' : ' (NOT CONFIGURED)'}`);
-      return rows.every((r) => r.configured) ? 0 : 1;
+      const backupsOk = await sayBackups(c.config.keyBackup, c.now());
+      return rows.every((r) => r.configured) && backupsOk ? 0 : 1;
+    },
+  },
+  'keys:backup': {
+    help: 'write a backup of the data keys to KEY_BACKUP_DIR now and delete backups older than KEY_BACKUP_RETENTION_DAYS (the daily keys.backup job does the same)',
+    run: async (_args, container) => {
+      const c = await container();
+      const { dir, retentionDays } = c.config.keyBackup;
+      if (dir === undefined) return usage('KEY_BACKUP_DIR is not set: there is nowhere to write key backups');
+      const r = await backUpKeys(c, dir);
+      say(`wrote ${String(r.keys)} data keys to ${r.file}`);
+      say(
+        `deleted ${String(r.deleted)} backups older than ${String(retentionDays)} days; ${String(r.kept)} kept`,
+      );
+      return 0;
+    },
+  },
+  'keys:restore': {
+    help: "--file F [--dry-run]  put data keys from a key backup back where a live user has none; never overwrites a key, never restores an erased person's",
+    run: async (args, container) => {
+      const { values } = parseArgs({
+        args,
+        options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+      });
+      if (!values.file) return usage('--file is required: the key backup to restore from');
+      let backup;
+      try {
+        backup = await readKeyBackup(values.file);
+      } catch (err) {
+        if (err instanceof KeyBackupError)
+          return usage(`${values.file}: ${err.message}; nothing was restored`);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return usage(`${values.file}: no such file`);
+        throw err;
+      }
+      const c = await container();
+      const dryRun = values['dry-run'];
+      const r = await restoreKeyBackup(
+        { db: c.db, configuredMasterKeys: new Set(c.config.encryption.keys.keys()) },
+        backup.keys,
+        { dryRun },
+      );
+      say(`backup taken ${backup.takenAt.toISOString()}: ${String(backup.keys.length)} data keys`);
+      say(
+        `${dryRun ? 'would restore' : 'restored'} ${String(r.restored)}; kept the key already there for ${String(r.present)}`,
+      );
+      say(
+        `not restored: ${String(r.erased)} erased, ${String(r.unknown)} no such user, ${String(r.unknownMasterKey)} wrapped by a master key that is not configured`,
+      );
+      return r.unknownMasterKey > 0 ? 1 : 0;
     },
   },
 };

@@ -11,3 +11,6 @@ export {
   type SealedTable,
   type TableReport,
 } from './reencryption.js';
+export { keyJobs, backUpKeys } from './jobs.js';
+export { listKeyBackups, readKeyBackup, KeyBackupError } from './backup.js';
+export { restoreKeyBackup, type KeyRestoreReport } from './backup-restore.js';
