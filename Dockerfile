@@ -14,6 +14,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY migrations ./migrations
 COPY src ./src
+# The staff console (built by vite into dist/console).
+COPY web ./web
 RUN npm run build
 
 # --- runtime: production dependencies and the build, nothing else
@@ -29,6 +31,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The image's own user (uid 1000), never root. The service writes nothing to disk in production
 # (PostgreSQL and Redis hold the state); DATA_DIR is only used by the embedded development database.
+# The one exception is the worker's key backups (KEY_BACKUP_DIR, docs/privacy.md#key-backups): the
+# directory exists in the image owned by that user, so a volume mounted there starts writable by it.
+RUN mkdir -p /var/lib/pss/key-backups && chown -R node:node /var/lib/pss && chmod 700 /var/lib/pss/key-backups
 USER node
 EXPOSE 8000
 # Liveness, not readiness: a database outage is answered with 503s and recovers by itself, it is no

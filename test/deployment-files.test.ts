@@ -33,6 +33,9 @@ const PRODUCTION_SECRETS = [
 type Env = Record<string, string>;
 interface ComposeService {
   image?: string;
+  ports?: string[];
+  secrets?: string[];
+  stop_grace_period?: string;
   build?: { context: string; dockerfile: string };
   command?: string[];
   environment?: Env;
@@ -43,6 +46,7 @@ interface ComposeService {
 
 const compose = parse(read('deploy/compose.yaml'), { merge: true }) as {
   services: Record<string, ComposeService>;
+  secrets?: Record<string, { environment?: string; file?: string }>;
 };
 const services = compose.services;
 const envExample = Object.fromEntries(
@@ -75,8 +79,17 @@ function operatorEnv(): Env {
     SECRET_KEY: randomBytes(48).toString('base64url'),
     FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+    METRICS_TOKEN: randomBytes(32).toString('hex'),
+    GRAFANA_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
   };
 }
+/** The configuration's defaults (development secrets aside). */
+const testConfigDefaults = () =>
+  loadConfig({
+    SECRET_KEY: randomBytes(48).toString('base64url'),
+    FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+  });
 
 const APP_SERVICES = ['api-1', 'api-2', 'worker', 'migrate'];
 const hostOf = (url: string) => new URL(url).hostname;
@@ -148,6 +161,85 @@ describe('deploy/compose.yaml', () => {
       for (const secret of PRODUCTION_SECRETS)
         expect(env[secret], `${name} ${secret}`).toMatch(/^\$\{[A-Z_]+:\?/);
     }
+  });
+
+  it('gives the API and the worker time to finish on SIGTERM before Docker kills them', () => {
+    const grace = testConfigDefaults().shutdownGraceMs / 1000;
+    for (const name of ['api-1', 'api-2', 'worker']) {
+      const period = /^(\d+)s$/.exec(services[name]!.stop_grace_period ?? '')?.[1];
+      expect(Number(period), name).toBeGreaterThanOrEqual(grace + 10);
+    }
+  });
+
+  it('keeps the worker’s key backups on a volume of their own, writable by the image’s user', () => {
+    const worker = services.worker!;
+    const config = loadConfig(interpolated(worker.environment!, operatorEnv()));
+    expect(config.keyBackup.dir).toBe('/var/lib/pss/key-backups');
+    expect(config.keyBackup.retentionDays).toBe(35);
+    expect(worker.volumes).toContain(`key-backups:${config.keyBackup.dir}`);
+    const runtime = read('Dockerfile')
+      .split(/^FROM /m)
+      .at(-1)!;
+    const user = /^USER (\S+)/m.exec(runtime)![1]!;
+    expect(runtime).toContain(`mkdir -p ${config.keyBackup.dir}`);
+    expect(runtime).toMatch(new RegExp(`chown -R ${user}:${user} /var/lib/pss`));
+  });
+
+  it('monitors every API instance and the worker: Prometheus scrapes them with METRICS_TOKEN', () => {
+    const prometheus = services.prometheus!;
+    const mounted = prometheus.volumes!.find((v) => v.endsWith(':/etc/prometheus/prometheus.yml:ro'))!;
+    const scrape = parse(read(path.join('deploy', mounted.split(':')[0]!))) as {
+      scrape_configs: {
+        metrics_path: string;
+        authorization: { type: string; credentials_file: string };
+        static_configs: { targets: string[] }[];
+      }[];
+    };
+    const targets = scrape.scrape_configs.flatMap((job) => {
+      expect(job.metrics_path).toBe('/metrics');
+      expect(job.authorization.type).toBe('Bearer');
+      const secret = /^\/run\/secrets\/(.+)$/.exec(job.authorization.credentials_file)![1]!;
+      expect(prometheus.secrets).toContain(secret);
+      expect(compose.secrets?.[secret]).toEqual({ environment: 'METRICS_TOKEN' });
+      return job.static_configs.flatMap((s) => s.targets);
+    });
+    const values = operatorEnv();
+    const expected = ['api-1', 'api-2', 'worker'].map((name) => {
+      const env = interpolated(services[name]!.environment!, values);
+      expect(env.METRICS_TOKEN, name).toBe(values.METRICS_TOKEN);
+      return `${name}:${name === 'worker' ? env.WORKER_PORT! : env.PORT!}`;
+    });
+    expect(targets.sort()).toEqual(expected.sort());
+    expect(services['api-1']!.environment!.METRICS_TOKEN).toMatch(/^\$\{METRICS_TOKEN:\?/);
+  });
+
+  it('provisions Grafana with Prometheus and the dashboard, reachable from the host only', () => {
+    const grafana = services.grafana!;
+    expect(grafana.ports!.every((p) => p.startsWith('127.0.0.1:'))).toBe(true);
+    expect(grafana.environment!.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?/);
+    const provisioning = grafana.volumes!.find((v) => v.endsWith(':/etc/grafana/provisioning:ro'))!;
+    const dir = path.join('deploy', provisioning.split(':')[0]!);
+    const sources = parse(read(path.join(dir, 'datasources/prometheus.yaml'))) as {
+      datasources: { type: string; url: string }[];
+    };
+    expect(sources.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' }),
+    ]);
+    const providers = parse(read(path.join(dir, 'dashboards/pss.yaml'))) as {
+      providers: { type: string; options: { path: string } }[];
+    };
+    const dashboardMount = grafana.volumes!.find((v) => v.startsWith('./grafana/pss-api-dashboard.json:'))!;
+    expect(path.posix.dirname(dashboardMount.split(':')[1]!)).toBe(providers.providers[0]!.options.path);
+    // Provisioned files skip the import dialog: the dashboard's data source is its own variable.
+    const dashboard = JSON.parse(read('deploy/grafana/pss-api-dashboard.json')) as {
+      templating: { list: { name: string; type: string; query: string }[] };
+      panels: { datasource?: { uid: string } }[];
+    };
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', query: 'prometheus' }),
+    );
+    for (const panel of dashboard.panels)
+      if (panel.datasource) expect(panel.datasource.uid).toBe('${DS_PROMETHEUS}');
   });
 
   it('starts in production with deploy/.env.example filled in, and refuses to start without a secret', () => {
@@ -260,6 +352,26 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/RUN npm ci --omit=dev/);
     expect(runtime).toMatch(/COPY --from=\S+ \/app\/dist \.\/dist/);
     expect(runtime).not.toMatch(/COPY (src|\.) /);
+  });
+
+  it('copies into the build stage every file `npm run build` reads (CI builds from exactly these)', () => {
+    const copied = [...stages[0]!.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+      m[1]!.split(/\s+/).slice(0, -1),
+    );
+    const script = (JSON.parse(read('package.json')) as { scripts: { build: string } }).scripts.build;
+    const inputs = [...script.matchAll(/(?:-p|--config|node)\s+(\S+)/g)].map((m) => m[1]!);
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        'tsconfig.build.json',
+        'scripts/copy-run-time-files.mjs',
+        'web/admin/vite.config.ts',
+      ]),
+    );
+    for (const input of [...inputs, 'src', 'migrations'])
+      expect(
+        copied.some((c) => input === c || input.startsWith(`${c}/`)),
+        input,
+      ).toBe(true);
   });
 
   it('runs as a user other than root, with a health check on a route the service has', () => {

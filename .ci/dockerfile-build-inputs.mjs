@@ -1,0 +1,25 @@
+// Prints the repository paths the Dockerfile's `build` stage copies in (one per line), so that CI can
+// build from exactly those files and catch a build input the image would be missing (Docker itself is
+// not available in CI).
+import { readFileSync } from 'node:fs';
+
+const lines = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8').split('\n');
+let inBuild = false;
+const inputs = [];
+for (const line of lines) {
+  const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
+  if (from) {
+    inBuild = from[1]?.toLowerCase() === 'build';
+    continue;
+  }
+  const copy = /^COPY\s+(.*)$/i.exec(line.trim());
+  if (!inBuild || !copy) continue;
+  const words = copy[1].split(/\s+/).filter((w) => !w.startsWith('--'));
+  if (/^COPY\s+--from/i.test(line.trim())) continue;
+  inputs.push(...words.slice(0, -1));
+}
+if (inputs.length === 0) {
+  console.error('no COPY found in the Dockerfile build stage');
+  process.exit(1);
+}
+console.log(inputs.join('\n'));
