@@ -69,6 +69,34 @@ describe('background jobs run in the web process without a worker', () => {
     expect(await t.c.db.select().from(jobOutbox)).toEqual([]);
   });
 
+  it('an e-mail is part of the change that causes it: when its job cannot be written, nothing is committed', async () => {
+    // The outbox refuses writes (a full disk, a lost connection at that statement…).
+    await t.c.db.execute(sql`create function refuse_outbox() returns trigger language plpgsql as $$
+      begin raise exception 'outbox unavailable'; end $$`);
+    await t.c.db.execute(
+      sql`create trigger refuse_outbox before insert on job_outbox for each row execute function refuse_outbox()`,
+    );
+    const email = `outbox.${Date.now().toString(36)}@capaciti.org.za`;
+    const body = { email, password: 'Tq9!Vb7#Lm4$Xz2k', first_name: 'Out', last_name: 'Box' };
+    try {
+      const refused = await t.request({ method: 'POST', url: '/api/auth/register/', payload: body });
+      expect(refused.statusCode).toBeGreaterThanOrEqual(500);
+      // No account without its welcome e-mail: the registration did not happen.
+      const [{ n }] = await rawRows<{ n: number }>(
+        t.c.db,
+        sql`select count(*)::int as n from users where email = ${email}`,
+      );
+      expect(n).toBe(0);
+    } finally {
+      await t.c.db.execute(sql`drop trigger refuse_outbox on job_outbox`);
+      await t.c.db.execute(sql`drop function refuse_outbox()`);
+    }
+    const accepted = await t.request({ method: 'POST', url: '/api/auth/register/', payload: body });
+    expect(accepted.statusCode).toBe(201);
+    await t.c.jobs.idle();
+    expect(t.c.mailer.sent.filter((m) => m.to === email && m.template === 'welcome')).toHaveLength(1);
+  });
+
   it('a payload altered at rest is refused (kept for a retry), and does not hold up the others', async () => {
     await t.c.mailer.queue(t.c.db, 'welcome', 'first@capaciti.org.za', { name: 'F', loginUrl: 'http://x' });
     const [row] = await t.c.db.select().from(jobOutbox);

@@ -52,11 +52,12 @@ export function createAuthAdminService(deps: AuthAdminDeps) {
           reason: 'cli reset',
           metadata: { was_enabled: user.totpEnabled, sessions_terminated: terminated.length },
         });
+        // The user learns that their second factor was turned off (docs/privacy.md#e-mails).
+        if (user.totpEnabled) await mailer.queue(tx, '2fa_disabled', user.email, { name: user.firstName });
         return terminated;
       });
+      mailer.kick();
       await deps.changed([{ kind: 'account', userId: user.id }]);
-      // The user learns that their second factor was turned off (docs/privacy.md#e-mails).
-      if (user.totpEnabled) mailer.send('2fa_disabled', user.email, { name: user.firstName });
       return { found: true, user, wasEnabled: user.totpEnabled, ended: ended.length };
     },
 

@@ -131,7 +131,11 @@ export function createMailer(
         onOutcome(template, 'failed');
       });
     },
-    /** Sends to ADMIN_NOTIFICATION_EMAIL (skipped when empty). */
+    /** As `queue`, to ADMIN_NOTIFICATION_EMAIL (skipped when empty). */
+    async queueAdmin<T extends TemplateName>(tx: DbOrTx, template: T, data: TemplateData<T>): Promise<void> {
+      if (email.adminNotification) await this.queue(tx, template, email.adminNotification, data);
+    },
+    /** Sends to ADMIN_NOTIFICATION_EMAIL (skipped when empty), after the event (see `send`). */
     notifyAdmin<T extends TemplateName>(template: T, data: TemplateData<T>): void {
       if (email.adminNotification) this.send(template, email.adminNotification, data);
     },

@@ -117,9 +117,10 @@ export function createPasswordService(deps: PasswordDeps) {
           metadata: { sessions_terminated: terminated.length },
         },
       );
+      await mailer.queue(tx, 'password_changed', user.email, { name: user.firstName, at: fmt(at) });
     });
+    mailer.kick();
     await deps.changed([{ kind: 'account', userId: user.id }]);
-    mailer.send('password_changed', user.email, { name: user.firstName, at: fmt(at) });
   }
 
   return {

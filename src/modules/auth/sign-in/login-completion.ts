@@ -40,6 +40,15 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
       // A sign-in proves activity: e.g. a pending inactivity deletion is called off.
       await onSignedIn?.(tx, user.id, { actor: { userId: user.id, role: user.role }, meta });
       const result = await sessions.open(tx, user.id, meta);
+      if (result.session.isSuspicious) {
+        await mailer.queue(tx, 'new_signin', user.email, {
+          name: user.firstName,
+          device: result.session.deviceType,
+          browser: result.session.browser,
+          ip: result.session.ipAddress ?? '',
+          at: fmt(at),
+        });
+      }
       await recordAudit(
         tx,
         { actor: { userId: user.id, role: user.role }, meta },
@@ -52,16 +61,8 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
       );
       return result;
     });
+    if (opened.session.isSuspicious) mailer.kick();
     await lockout.recordSuccess(user.email);
-    if (opened.session.isSuspicious) {
-      mailer.send('new_signin', user.email, {
-        name: user.firstName,
-        device: opened.session.deviceType,
-        browser: opened.session.browser,
-        ip: opened.session.ipAddress ?? '',
-        at: fmt(at),
-      });
-    }
     const presented = await users.one(db, user.id);
     if (!presented) throw new Error(`user ${user.id} vanished`);
     return { ...opened.tokens, user: presented };

@@ -233,6 +233,14 @@ export function createAuthService(deps: AuthServiceDeps) {
             role: 'candidate',
           });
           const opened = await sessions.open(tx, user.id, meta);
+          await mailer.queue(tx, 'welcome', user.email, {
+            name: user.firstName,
+            loginUrl: `${config.frontendUrl}/login`,
+          });
+          await mailer.queueAdmin(tx, 'admin_new_user', {
+            email: user.email,
+            name: `${user.firstName} ${user.lastName}`.trim(),
+          });
           return { user, opened };
         })
         .catch((err: unknown) => {
@@ -240,15 +248,8 @@ export function createAuthService(deps: AuthServiceDeps) {
           throw err;
         });
       if (!result) throw fail('User already exists', { email: ['Email already in use'] });
+      mailer.kick();
       await deps.changed([{ kind: 'account', userId: result.user.id }]);
-      mailer.send('welcome', result.user.email, {
-        name: result.user.firstName,
-        loginUrl: `${config.frontendUrl}/login`,
-      });
-      mailer.notifyAdmin('admin_new_user', {
-        email: result.user.email,
-        name: `${result.user.firstName} ${result.user.lastName}`.trim(),
-      });
       return { user: await present(result.user.id), ...result.opened.tokens };
     },
 

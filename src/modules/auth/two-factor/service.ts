@@ -188,10 +188,11 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
             subjectUserId: user.id,
           },
         );
+        await mailer.queue(tx, '2fa_enabled', user.email, { name: user.firstName });
       });
+      mailer.kick();
       await deps.changed([{ kind: 'account', userId: user.id }]);
       await kv.del(setupKey(user.id));
-      mailer.send('2fa_enabled', user.email, { name: user.firstName });
       const result = {
         message: '2FA has been successfully enabled for your account',
         backup_codes: codes,
@@ -255,9 +256,10 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
             subjectUserId: user.id,
           },
         );
+        await mailer.queue(tx, '2fa_disabled', user.email, { name: user.firstName });
       });
+      mailer.kick();
       await deps.changed([{ kind: 'account', userId: user.id }]);
-      mailer.send('2fa_disabled', user.email, { name: user.firstName });
       return { message: '2FA has been disabled for your account' };
     },
 

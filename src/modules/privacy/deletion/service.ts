@@ -64,8 +64,6 @@ export function createDeletionService(deps: DeletionDeps) {
     return presentDeletion(fmt, row);
   }
 
-  const recipient = (userId: number) => createDeletionRepo(db).recipient(userId);
-
   return {
     /** `POST deletion-requests/create/`: one open (pending or approved) request per person. */
     async create(actor: Actor, meta: RequestMeta, input: CreateDeletionInput) {
@@ -100,10 +98,12 @@ export function createDeletionService(deps: DeletionDeps) {
             changes: { status: [null, 'pending'] },
           },
         );
+        const to = await repo.recipient(actor.userId);
+        if (to)
+          await mailer.queue(tx, 'deletion_received', to.email, { name: to.name, requestedAt: fmt(at) });
         return created;
       });
-      const to = await recipient(actor.userId);
-      if (to) mailer.send('deletion_received', to.email, { name: to.name, requestedAt: fmt(at) });
+      mailer.kick();
       return presentDeletion(fmt, { ...row, reviewedByEmail: null });
     },
 
@@ -163,18 +163,19 @@ export function createDeletionService(deps: DeletionDeps) {
             metadata: { action: input.action },
           },
         );
+        const to = await repo.recipient(after.userId);
+        if (to && after.status === 'approved' && after.scheduledFor) {
+          await mailer.queue(tx, 'deletion_approved', to.email, {
+            name: to.name,
+            scheduledFor: fmt(after.scheduledFor),
+            signInUrl: `${config.frontendUrl}/login`,
+          });
+        } else if (to && after.status === 'rejected') {
+          await mailer.queue(tx, 'deletion_rejected', to.email, { name: to.name, reason: after.adminNotes });
+        }
         return after;
       });
-      const to = await recipient(outcome.userId);
-      if (to && outcome.status === 'approved' && outcome.scheduledFor) {
-        mailer.send('deletion_approved', to.email, {
-          name: to.name,
-          scheduledFor: fmt(outcome.scheduledFor),
-          signInUrl: `${config.frontendUrl}/login`,
-        });
-      } else if (to && outcome.status === 'rejected') {
-        mailer.send('deletion_rejected', to.email, { name: to.name, reason: outcome.adminNotes });
-      }
+      mailer.kick();
       return view(id);
     },
 
