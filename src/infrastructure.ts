@@ -28,7 +28,12 @@ import { createTimestampFormatter } from './lib/time.js';
 import { createMetrics, type Metrics } from './plugins/metrics.js';
 import { createLimiterFactory } from './lib/limiter.js';
 import { createCaptcha, createLockout, createPendingTwoFactor } from './modules/auth/index.js';
-import { createJobRunner, type JobHandler, type ScheduledJob } from './modules/jobs/index.js';
+import {
+  createJobRunner,
+  createSlotLease,
+  type JobHandler,
+  type ScheduledJob,
+} from './modules/jobs/index.js';
 import { createMailer, MAIL_JOB } from './modules/mail/index.js';
 import {
   createSessionRepo,
@@ -204,6 +209,14 @@ export async function createInfrastructure(config: Config, opts: ContainerOption
     logger,
     onOutcome: metrics.job,
     claim: (key, ttlSeconds) => kv.setIfAbsent(key, String(process.pid), ttlSeconds),
+    lease: createSlotLease(kv, {
+      onLost: (key) => {
+        logger.warn(
+          { lease: key },
+          'a scheduled job lost its slot lease while running (the shared store was unreachable)',
+        );
+      },
+    }),
     attempts: config.email.maxRetries + 1,
     backoffMs: config.email.retryDelaySeconds * 1000,
     queue:

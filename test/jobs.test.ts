@@ -82,11 +82,11 @@ describe('background jobs run in the web process without a worker', () => {
       const refused = await t.request({ method: 'POST', url: '/api/auth/register/', payload: body });
       expect(refused.statusCode).toBeGreaterThanOrEqual(500);
       // No account without its welcome e-mail: the registration did not happen.
-      const [{ n }] = await rawRows<{ n: number }>(
+      const [row] = await rawRows<{ n: number }>(
         t.c.db,
         sql`select count(*)::int as n from users where email = ${email}`,
       );
-      expect(n).toBe(0);
+      expect(row?.n).toBe(0);
     } finally {
       await t.c.db.execute(sql`drop trigger refuse_outbox on job_outbox`);
       await t.c.db.execute(sql`drop function refuse_outbox()`);

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createContainer, type Container } from '../src/container.js';
+import { deploymentId } from '../src/db/deployment.js';
 import { jobOutbox, jobScheduleRuns, sessions } from '../src/db/schema.js';
 import { slotAtOrBefore } from '../src/modules/jobs/index.js';
 import { createUserWithSession, registerCandidate, type TestApp, testClock } from './helpers/app.js';
@@ -36,12 +38,13 @@ describe.runIf(enabled)('a worker process runs the jobs the web process enqueues
   let t: TestApp;
   let workerEnv: Record<string, string>;
   const workers: WorkerProcess[] = [];
+  let prefix: string;
 
   beforeAll(async () => {
     smtp = await startSmtpServer({ holdFirst: true });
     const fresh = await freshDatabase();
     drop = fresh.drop;
-    const prefix = `pss-test:${randomBytes(6).toString('hex')}:`;
+    prefix = `pss-test:${randomBytes(6).toString('hex')}:`;
     const env = {
       ...sharedSecrets(),
       REDIS_URL: redisUrl!,
@@ -159,6 +162,27 @@ describe.runIf(enabled)('a worker process runs the jobs the web process enqueues
         slotAtOrBefore('0 2 * * *', c.config.timeZone, new Date()).getTime(),
       );
       // Its schedulers are installed in Redis for every job, cron read in TIME_ZONE.
+      const queue = new Queue('jobs', {
+        connection: { url: redisUrl! },
+        prefix: `${prefix}${await deploymentId(c.db)}:bull`,
+      });
+      try {
+        const installed = await queue.getJobSchedulers();
+        const byName = new Map(installed.map((s) => [s.key, s]));
+        expect([...byName.keys()].sort()).toEqual(c.scheduledJobs.map((j) => j.name).sort());
+        for (const job of c.scheduledJobs) {
+          const s = byName.get(job.name)!;
+          if ('cron' in job.schedule) {
+            expect(s.pattern, job.name).toBe(job.schedule.cron);
+            expect(s.tz, job.name).toBe(c.config.timeZone);
+          } else {
+            expect(Number(s.every), job.name).toBe(job.schedule.everyMs);
+          }
+        }
+        expect(byName.get('sessions.cleanup')?.pattern).toBe('0 2 * * *');
+      } finally {
+        await queue.close();
+      }
       const failed = await t.request({ method: 'GET', url: '/api/admin/jobs/failed/' });
       expect(failed.statusCode).toBe(401);
       worker.child.kill('SIGTERM');

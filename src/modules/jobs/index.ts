@@ -8,12 +8,14 @@ import { createLocalRunner } from './local-runner.js';
 import { createOutboxRepo } from './outbox-repo.js';
 import { createPayloadSealer } from './payload.js';
 import { createQueueRunner } from './queue-runner.js';
+import type { SlotLease } from './slot-lease.js';
 import type { JobHandler, JobLogger, JobOutcomeSink, JobRunner, ScheduledJob } from './types.js';
 
 export { jobCommands, type JobCliServices } from './cli.js';
 export { jobHousekeeping } from './housekeeping.js';
 export { jobRoutes } from './routes.js';
 export { slotAfter, slotAtOrBefore } from './schedule.js';
+export { createSlotLease, type SlotLease } from './slot-lease.js';
 export type { FailedJob, JobHandler, JobResult, JobRunner, Schedule, ScheduledJob } from './types.js';
 
 export interface JobRunnerOptions {
@@ -27,6 +29,8 @@ export interface JobRunnerOptions {
   logger: JobLogger;
   onOutcome: JobOutcomeSink;
   claim: (key: string, ttlSeconds: number) => Promise<boolean>;
+  /** One run per slot of a clock job cluster-wide (the shared store: Redis, or memory for one process). */
+  lease: SlotLease;
   attempts: number;
   backoffMs: number;
   /** Set: BullMQ on this Redis (`role` says whether this process runs jobs). Unset: in-process. */
@@ -57,6 +61,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     timeZone: opts.timeZone,
     logger: opts.logger,
     onOutcome: opts.onOutcome,
+    lease: opts.lease,
   };
   if (opts.queue) return createQueueRunner({ ...base, ...opts.queue, scheduling });
   return createLocalRunner({ ...base, scheduling: { ...scheduling, claim: opts.claim } });

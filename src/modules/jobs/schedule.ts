@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { OutboxRepo } from './outbox-repo.js';
+import type { SlotLease } from './slot-lease.js';
 import type { JobLogger, JobOutcomeSink, JobResult, ScheduledJob } from './types.js';
 import { maskedReason } from './types.js';
 
@@ -23,10 +24,12 @@ export interface ScheduledRunDeps {
   logger: JobLogger;
   onOutcome: JobOutcomeSink;
   /**
-   * Claims a run cluster-wide (the shared store's set-if-absent) where nothing else makes runs unique:
-   * the in-process runner of several instances. BullMQ schedulers make one job per slot themselves.
+   * Interval jobs only, in-process: claims a run cluster-wide (the shared store's set-if-absent) for one
+   * interval, so several instances running jobs in-process run it once per interval.
    */
   claim?: (key: string, ttlSeconds: number) => Promise<boolean>;
+  /** Clock jobs: one run per slot cluster-wide, whoever queued it (slot-lease.ts). */
+  lease?: SlotLease;
 }
 
 /**
@@ -40,23 +43,33 @@ export async function runScheduled(job: ScheduledJob, deps: ScheduledRunDeps): P
     'cron' in job.schedule
       ? slotAtOrBefore(job.schedule.cron, deps.timeZone, new Date(Date.now() + EARLY_MS))
       : undefined;
-  if (slot) {
-    const last = await deps.repo().lastSlot(job.name);
-    if (last && last.getTime() >= slot.getTime()) {
-      deps.onOutcome(job.name, 'skipped');
-      return { skipped: 'slot already done' };
-    }
+  const slotDone = async () => {
+    const last = slot ? await deps.repo().lastSlot(job.name) : null;
+    return Boolean(slot && last && last.getTime() >= slot.getTime());
+  };
+  const skipped = (why: string): JobResult => {
+    deps.onOutcome(job.name, 'skipped');
+    return { skipped: why };
+  };
+  if (await slotDone()) return skipped('slot already done');
+  if (slot && deps.lease) {
+    const held = await deps.lease.hold(`job:${job.name}:${String(slot.getTime())}`, slotDone, () =>
+      runOnce(job, slot, deps),
+    );
+    return 'skipped' in held ? skipped('slot done by another run') : held.result;
   }
-  if (deps.claim) {
-    const key = slot ? `job:${job.name}:${String(slot.getTime())}` : `job:${job.name}`;
-    const ttl = slot
-      ? 6 * 3600
-      : Math.max(1, Math.floor(('everyMs' in job.schedule ? job.schedule.everyMs : 0) / 1000) - 1);
-    if (!(await deps.claim(key, ttl))) {
-      deps.onOutcome(job.name, 'skipped');
-      return { skipped: 'another instance runs it' };
-    }
+  if (!slot && deps.claim) {
+    const ttl = Math.max(1, Math.floor(('everyMs' in job.schedule ? job.schedule.everyMs : 0) / 1000) - 1);
+    if (!(await deps.claim(`job:${job.name}`, ttl))) return skipped('another instance runs it');
   }
+  return runOnce(job, slot, deps);
+}
+
+async function runOnce(
+  job: ScheduledJob,
+  slot: Date | undefined,
+  deps: ScheduledRunDeps,
+): Promise<JobResult> {
   const started = Date.now();
   try {
     const result = await job.run();
