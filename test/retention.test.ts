@@ -415,6 +415,25 @@ describe('clean-up of ended sessions and reset tokens', () => {
     ).toEqual(['c'.repeat(64)]);
     expect(await cleanupSessions(t.c, { days: 7, dryRun: false })).toEqual({ sessions: 0, reset_tokens: 0 });
   });
+
+  it('the 02:00 job deletes old sessions only, the 04:00 reset-tokens.purge old reset tokens only', async () => {
+    const user = await registerCandidate(t);
+    const ago = (days: number) => new Date(t.c.now().getTime() - days * DAY * 1000).toISOString();
+    await t.c.db.execute(
+      sql`update sessions set expires_at = ${ago(10)}::timestamptz where user_id = ${user.id}`,
+    );
+    await t.c.db.execute(sql`
+      insert into password_reset_tokens (user_id, token_hash, created_at, expires_at, used, used_at) values
+        (${user.id}, ${'d'.repeat(64)}, ${ago(9)}::timestamptz, ${ago(9)}::timestamptz, true, ${ago(9)}::timestamptz)`);
+    const jobs = retentionJobs(t.c);
+    const sessionsJob = jobs.find((j) => j.name === 'sessions.cleanup')!;
+    const tokensJob = jobs.find((j) => j.name === 'reset-tokens.purge')!;
+    expect(await sessionsJob.run()).toMatchObject({ reset_tokens: 0 });
+    expect(await rows(sql`select id from sessions where user_id = ${user.id}`)).toHaveLength(0);
+    expect(await rows(sql`select id from password_reset_tokens where user_id = ${user.id}`)).toHaveLength(1);
+    expect(await tokensJob.run()).toMatchObject({ sessions: 0, reset_tokens: 1 });
+    expect(await rows(sql`select id from password_reset_tokens where user_id = ${user.id}`)).toHaveLength(0);
+  });
 });
 
 describe('completed requests are purged after their retention date', () => {
@@ -494,13 +513,14 @@ describe('CLI and jobs', () => {
     expect(due.out).toBe('due: 0\nerased: 0\nfailed: 0\n');
   });
 
-  it('declares the four jobs; retention.inactive erases only when INACTIVE_ACCOUNT_CLEANUP_EXECUTE is on', async () => {
+  it('declares the five jobs; retention.inactive erases only when INACTIVE_ACCOUNT_CLEANUP_EXECUTE is on', async () => {
     const jobs = retentionJobs(t.c);
-    // docs/operations.md#scheduled-jobs: hourly, 03:00, 02:00 and 04:00 in TIME_ZONE.
+    // docs/operations.md#scheduled-jobs: hourly, 03:00, 02:00 and 04:00 (twice) in TIME_ZONE.
     expect(jobs.map((j) => [j.name, j.schedule])).toEqual([
       ['deletion.run-due', { cron: '0 * * * *' }],
       ['retention.inactive', { cron: '0 3 * * *' }],
       ['sessions.cleanup', { cron: '0 2 * * *' }],
+      ['reset-tokens.purge', { cron: '0 4 * * *' }],
       ['deletion-requests.purge', { cron: '0 4 * * *' }],
     ]);
     expect(t.c.config.retention.inactiveCleanupExecute).toBe(false);

@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A daily job that counts its runs; `run` may be replaced per case. */
 function countingJob(behaviour: (n: number) => Promise<void> = () => sleep(300)) {

@@ -26,7 +26,12 @@ export function retentionJobs({
     {
       name: 'sessions.cleanup',
       schedule: { cron: '0 2 * * *' },
-      run: () => retention.cleanupSessions({ dryRun: false }),
+      run: () => retention.cleanupSessions({ dryRun: false, only: 'sessions' }),
+    },
+    {
+      name: 'reset-tokens.purge',
+      schedule: { cron: '0 4 * * *' },
+      run: () => retention.cleanupSessions({ dryRun: false, only: 'reset_tokens' }),
     },
     {
       name: 'deletion-requests.purge',

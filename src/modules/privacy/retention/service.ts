@@ -97,8 +97,12 @@ export function createRetentionService(deps: RetentionDeps) {
         execute: config.retention.inactiveCleanupExecute,
       }),
     /** Job `sessions.cleanup` and CLI `sessions:cleanup` (SESSION_CLEANUP_DAYS unless given). */
-    cleanupSessions: (opts: { days?: number; dryRun: boolean }) =>
-      cleanupSessions(deps, { days: opts.days ?? config.retention.sessionCleanupDays, dryRun: opts.dryRun }),
+    cleanupSessions: (opts: { days?: number; dryRun: boolean; only?: 'sessions' | 'reset_tokens' }) =>
+      cleanupSessions(deps, {
+        days: opts.days ?? config.retention.sessionCleanupDays,
+        dryRun: opts.dryRun,
+        ...(opts.only ? { only: opts.only } : {}),
+      }),
 
     async list(link: PageLink, query: unknown): Promise<Page<ScheduleResponse>> {
       const repo = createRetentionRepo(db);
