@@ -123,7 +123,7 @@ export function createDeletionService(deps: DeletionDeps) {
     /** `POST deletion-requests/<id>/review/` (staff): approve with a grace period, or reject. */
     async review(actor: Actor, meta: RequestMeta, id: number, submitted: ReviewSubmission) {
       const at = now();
-      const outcome = await db.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         const repo = createDeletionRepo(tx);
         const before = await repo.lock(id);
         if (!before) throw NOT_FOUND();

@@ -2,8 +2,10 @@
 // build from exactly those files and catch a build input the image would be missing (Docker itself is
 // not available in CI).
 import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 
-const lines = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8').split('\n');
+const lines = readFileSync(fileURLToPath(import.meta.resolve('../Dockerfile')), 'utf8').split('\n');
 let inBuild = false;
 const inputs = [];
 for (const line of lines) {
@@ -19,7 +21,7 @@ for (const line of lines) {
   inputs.push(...words.slice(0, -1));
 }
 if (inputs.length === 0) {
-  console.error('no COPY found in the Dockerfile build stage');
+  process.stderr.write('no COPY found in the Dockerfile build stage\n');
   process.exit(1);
 }
-console.log(inputs.join('\n'));
+process.stdout.write(`${inputs.join('\n')}\n`);
