@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditLog, dataKeys } from '../src/db/schema.js';
 import { keyCommands } from '../src/modules/keys/cli.js';
@@ -120,6 +120,7 @@ describe('key backups', () => {
     expect(keptKey).toBeDefined();
 
     const job = t.c.scheduledJobs.find((j) => j.name === 'keys.backup');
+    t.clock.advance(1);
     const result = await job?.run();
     expect(result).toMatchObject({ backups_deleted: 0, backups_kept: 1 });
     const [name] = await backupFiles();
@@ -172,20 +173,33 @@ describe('key backups', () => {
     expect(again.out).toContain('restored 0; kept the key already there for');
   });
 
-  it('a restore racing an erasure of the same person never leaves their key behind', async () => {
-    const cand = await registerCandidate(t);
-    expect((await journal(cand, 'raced')).statusCode).toBe(201);
-    await cli('keys:backup');
-    const newest = (await backupFiles()).at(-1)!;
-    await t.c.db.delete(dataKeys).where(eq(dataKeys.userId, cand.id));
-    const [restore, erasure] = await Promise.all([
-      cli('keys:restore', '--file', join(dir, newest)),
-      erase(cand),
-    ]);
-    expect(restore.code).toBe(0);
-    expect(erasure.statusCode).toBe(200);
-    expect(await keyOf(cand.id)).toBeUndefined();
-  });
+  // PostgreSQL: the embedded database has one connection, so a second transaction cannot wait on a lock.
+  it.runIf(Boolean(process.env.TEST_DATABASE_URL))(
+    'a restore meeting an erasure in progress waits for it, then restores nothing for the erased person',
+    async () => {
+      const cand = await registerCandidate(t);
+      expect((await journal(cand, 'raced')).statusCode).toBe(201);
+      t.clock.advance(1);
+      await cli('keys:backup');
+      const newest = join(dir, (await backupFiles()).at(-1)!);
+      await t.c.db.delete(dataKeys).where(eq(dataKeys.userId, cand.id));
+      let restoring: ReturnType<typeof cli> | undefined;
+      let settled = false;
+      // As an erasure does: the person's row held FOR UPDATE from its start, anonymised before commit.
+      await t.c.db.transaction(async (tx) => {
+        await tx.execute(sql`select id from users where id = ${cand.id} for update`);
+        restoring = cli('keys:restore', '--file', newest);
+        void restoring.then(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 500));
+        expect(settled).toBe(false);
+        await tx.execute(sql`update users set anonymized_at = now() where id = ${cand.id}`);
+      });
+      const restored = await restoring!;
+      expect(restored.code).toBe(0);
+      expect(restored.out).toMatch(/not restored: [1-9]\d* erased/);
+      expect(await keyOf(cand.id)).toBeUndefined();
+    },
+  );
 
   it('a file that was cut or changed is refused and restores nothing', async () => {
     const file = join(dir, (await backupFiles()).at(-1)!);
@@ -230,6 +244,7 @@ describe('key backups', () => {
     expect(status.code).toBe(1);
     expect(status.out).toContain('1 key backups are older than KEY_BACKUP_RETENTION_DAYS (35)');
 
+    t.clock.advance(1);
     const run = await cli('keys:backup');
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/deleted 1 backups older than 35 days/);
@@ -239,6 +254,21 @@ describe('key backups', () => {
     expect(names).toContain('README.txt');
     expect(names).not.toContain('data-keys-20200101T000000000Z.jsonl.partial');
     expect((await cli('keys:status')).code).toBe(0);
+  });
+
+  it('a backup that fails still deletes the expired ones, and never replaces another backup', async () => {
+    const day = 86_400_000;
+    t.clock.advance(1);
+    const first = await cli('keys:backup');
+    expect(first.code).toBe(0);
+    const name = /to (\S+)$/m.exec(first.out)![1]!;
+    const whole = await readFile(name, 'utf8');
+    const expired = await writeKeyBackup({ db: t.c.db, dir, now: () => new Date(Date.now() - 40 * day) });
+    // The same millisecond again (the clock has not moved): this backup cannot get its name.
+    await expect(cli('keys:backup')).rejects.toThrow(/EEXIST/);
+    expect(await readFile(name, 'utf8')).toBe(whole);
+    expect(await readdir(dir)).not.toContain(expired.file.split('/').at(-1));
+    expect((await readdir(dir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
   });
 
   it('keys:backup without KEY_BACKUP_DIR says so and writes nothing', async () => {

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, link, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { once } from 'node:events';
 import { asc, gt } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { dataKeys } from '../../db/schema.js';
@@ -64,13 +63,10 @@ export async function listKeyBackups(dir: string): Promise<KeyBackupFile[]> {
     .sort((a, b) => a.takenAt.getTime() - b.takenAt.getTime());
 }
 
-async function write(out: NodeJS.WritableStream, line: string): Promise<void> {
-  if (!out.write(`${line}\n`)) await once(out, 'drain');
-}
-
 /**
- * Writes every data key to a new file in `dir` (created 0700; the file 0600). The file appears
- * under its final name only when complete (written to `.partial`, flushed, renamed).
+ * Writes every data key to a new file in `dir` (a 0700 directory; the file 0600). The file appears
+ * under its final name only when complete: written to a `.partial` of its own, synced to disk, then
+ * linked to its name, which fails rather than replacing another backup of the same millisecond.
  */
 export async function writeKeyBackup(deps: { db: Db; dir: string; now: () => Date }): Promise<{
   file: string;
@@ -78,17 +74,16 @@ export async function writeKeyBackup(deps: { db: Db; dir: string; now: () => Dat
 }> {
   const takenAt = deps.now();
   await mkdir(deps.dir, { recursive: true, mode: 0o700 });
+  await chmod(deps.dir, 0o700);
   const file = join(deps.dir, `data-keys-${stamp(takenAt)}.jsonl`);
-  const partial = `${file}.partial`;
-  const out = createWriteStream(partial, { mode: 0o600, flags: 'wx' });
+  const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+  const out = await open(partial, 'wx', 0o600);
   const digest = createHash('sha256');
   let keys = 0;
   try {
-    await once(out, 'open');
-    await write(
-      out,
+    let buffered: string[] = [
       JSON.stringify({ format: KEY_BACKUP_FORMAT, version: FORMAT_VERSION, taken_at: takenAt.toISOString() }),
-    );
+    ];
     let after = 0;
     for (;;) {
       const rows = await deps.db
@@ -105,28 +100,38 @@ export async function writeKeyBackup(deps: { db: Db; dir: string; now: () => Dat
           created_at: row.createdAt.toISOString(),
         } satisfies BackedUpKey);
         digest.update(`${line}\n`);
-        await write(out, line);
+        buffered.push(line);
       }
+      // One write per batch: a failing disk is an error of this call, never an unhandled event.
+      await out.write(`${buffered.join('\n')}\n`);
+      buffered = [];
       keys += rows.length;
       const last = rows.at(-1);
       if (!last || rows.length < BATCH) break;
       after = last.userId;
     }
-    await write(out, JSON.stringify({ end: true, keys, sha256: digest.digest('hex') }));
-    out.end();
-    await once(out, 'finish');
-    await new Promise<void>((resolve, reject) => {
-      out.once('close', resolve);
-      out.once('error', reject);
-    });
-    await rename(partial, file);
-    await chmod(file, 0o600);
+    await out.write(`${JSON.stringify({ end: true, keys, sha256: digest.digest('hex') })}\n`);
+    await out.sync();
+    await out.close();
+    await link(partial, file);
+    await syncDirectory(deps.dir);
   } catch (err) {
-    out.destroy();
-    await rm(partial, { force: true });
+    await out.close().catch(() => undefined);
     throw err;
+  } finally {
+    await rm(partial, { force: true });
   }
   return { file, keys };
+}
+
+/** Makes a new name in `dir` durable (a crash after this keeps the file under its name). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -150,7 +155,7 @@ export async function pruneKeyBackups(deps: {
     deleted += 1;
   }
   for (const name of await readdir(deps.dir).catch(() => [] as string[])) {
-    if (!name.startsWith('data-keys-') || !name.endsWith('.jsonl.partial')) continue;
+    if (!name.startsWith('data-keys-') || !name.endsWith('.partial')) continue;
     const path = join(deps.dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info && deps.now().getTime() - info.mtimeMs > STALE_PARTIAL_MS) await rm(path, { force: true });
@@ -165,7 +170,15 @@ export class KeyBackupError extends Error {}
  * trailer's count and digest. Throws `KeyBackupError` naming the line; yields nothing on a bad file.
  */
 export async function readKeyBackup(file: string): Promise<{ takenAt: Date; keys: BackedUpKey[] }> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  const input = createReadStream(file);
+  try {
+    return await readLines(createInterface({ input, crlfDelay: Infinity }));
+  } finally {
+    input.destroy();
+  }
+}
+
+async function readLines(lines: AsyncIterable<string>): Promise<{ takenAt: Date; keys: BackedUpKey[] }> {
   const digest = createHash('sha256');
   const keys: BackedUpKey[] = [];
   let takenAt: Date | undefined;

@@ -10,14 +10,23 @@ export interface KeyBackupDeps {
   config: Pick<Config, 'keyBackup'>;
 }
 
-/** Writes today's key backup, then deletes those past the retention (docs/privacy.md#key-backups). */
+/**
+ * Writes today's key backup, then deletes those past the retention (docs/privacy.md#key-backups). The
+ * deletion happens even when the backup fails (a full disk, say): the retention is a promise to erased
+ * people, a missing backup only a warning.
+ */
 export async function backUpKeys(deps: KeyBackupDeps, dir: string) {
-  const { file, keys } = await writeKeyBackup({ db: deps.db, dir, now: deps.now });
-  const pruned = await pruneKeyBackups({
-    dir,
-    retentionDays: deps.config.keyBackup.retentionDays,
-    now: deps.now,
-  });
+  const prune = () =>
+    pruneKeyBackups({ dir, retentionDays: deps.config.keyBackup.retentionDays, now: deps.now });
+  let written: { file: string; keys: number };
+  try {
+    written = await writeKeyBackup({ db: deps.db, dir, now: deps.now });
+  } catch (err) {
+    await prune().catch(() => undefined);
+    throw err;
+  }
+  const { file, keys } = written;
+  const pruned = await prune();
   await recordAudit(
     deps.db,
     { actor: null, meta: null },
