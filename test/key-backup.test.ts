@@ -5,7 +5,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditLog, dataKeys } from '../src/db/schema.js';
 import { keyCommands } from '../src/modules/keys/cli.js';
-import { writeKeyBackup } from '../src/modules/keys/backup.js';
+import { readKeyBackup, writeKeyBackup } from '../src/modules/keys/backup.js';
 import {
   createTestCluster,
   createUserWithSession,
@@ -200,6 +200,16 @@ describe('key backups', () => {
       expect(await keyOf(cand.id)).toBeUndefined();
     },
   );
+
+  it('a backup whose key count is a multiple of its batch size reads back whole', async () => {
+    const keys = (await t.c.db.select().from(dataKeys)).length;
+    for (const batchSize of [1, keys]) {
+      const at = new Date(Date.now() - 1000 - batchSize);
+      const { file } = await writeKeyBackup({ db: t.c.db, dir, now: () => at, batchSize });
+      expect((await readKeyBackup(file)).keys).toHaveLength(keys);
+      await rm(file);
+    }
+  });
 
   it('a file that was cut or changed is refused and restores nothing', async () => {
     const file = join(dir, (await backupFiles()).at(-1)!);

@@ -68,11 +68,18 @@ export async function listKeyBackups(dir: string): Promise<KeyBackupFile[]> {
  * under its final name only when complete: written to a `.partial` of its own, synced to disk, then
  * linked to its name, which fails rather than replacing another backup of the same millisecond.
  */
-export async function writeKeyBackup(deps: { db: Db; dir: string; now: () => Date }): Promise<{
+export async function writeKeyBackup(deps: {
+  db: Db;
+  dir: string;
+  now: () => Date;
+  /** Keys read per statement (tests make it small). */
+  batchSize?: number;
+}): Promise<{
   file: string;
   keys: number;
 }> {
   const takenAt = deps.now();
+  const batchSize = deps.batchSize ?? BATCH;
   await mkdir(deps.dir, { recursive: true, mode: 0o700 });
   await chmod(deps.dir, 0o700);
   const file = join(deps.dir, `data-keys-${stamp(takenAt)}.jsonl`);
@@ -91,7 +98,7 @@ export async function writeKeyBackup(deps: { db: Db; dir: string; now: () => Dat
         .from(dataKeys)
         .where(gt(dataKeys.userId, after))
         .orderBy(asc(dataKeys.userId))
-        .limit(BATCH);
+        .limit(batchSize);
       for (const row of rows) {
         const line = JSON.stringify({
           user_id: row.userId,
@@ -102,12 +109,13 @@ export async function writeKeyBackup(deps: { db: Db; dir: string; now: () => Dat
         digest.update(`${line}\n`);
         buffered.push(line);
       }
-      // One write per batch: a failing disk is an error of this call, never an unhandled event.
-      await out.write(`${buffered.join('\n')}\n`);
+      // One write per batch: a failing disk is an error of this call, never an unhandled event. (A last
+      // batch with no rows, when the count is a multiple of the batch size, writes nothing.)
+      if (buffered.length > 0) await out.write(`${buffered.join('\n')}\n`);
       buffered = [];
       keys += rows.length;
       const last = rows.at(-1);
-      if (!last || rows.length < BATCH) break;
+      if (!last || rows.length < batchSize) break;
       after = last.userId;
     }
     await out.write(`${JSON.stringify({ end: true, keys, sha256: digest.digest('hex') })}\n`);
