@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobOutbox, jobScheduleRuns, sessions } from '../src/db/schema.js';
@@ -185,6 +186,19 @@ describe('a job that keeps failing is retried, given up, listed and can be retri
 });
 
 describe('schedules by the clock', () => {
+  it('every job the service defines is in the job table of docs/operations.md', async () => {
+    const table = readFileSync('docs/operations.md', 'utf8');
+    const t = await createTestApp({ KEY_BACKUP_DIR: '/nonexistent/key-backups' });
+    try {
+      const names = [...t.c.scheduledJobs.map((j) => j.name), ...Object.keys(t.c.jobHandlers)];
+      expect(names).toContain('keys.backup');
+      for (const name of names)
+        expect(table, name).toMatch(new RegExp(`^\\| \`${name.replaceAll('.', '\\.')}\` +\\|`, 'm'));
+    } finally {
+      await t.close();
+    }
+  });
+
   it('slots are read in TIME_ZONE: 02:00 in Johannesburg is 00:00 UTC', () => {
     const at = new Date('2026-12-07T05:30:00Z');
     expect(slotAtOrBefore('0 2 * * *', 'Africa/Johannesburg', at).toISOString()).toBe(
