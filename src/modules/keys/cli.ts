@@ -133,13 +133,13 @@ export const keyCommands: CliCommands<KeyCommandDeps> = {
     },
   },
   'keys:restore': {
-    help: "--file F [--dry-run]  put data keys from a key backup back where a live user has none; never overwrites a key, never restores an erased person's",
+    help: '--file F [--dry-run]  put data keys from a key backup back where a live user has none; never overwrites a key, never restores the key of an erased person',
     run: async (args, container) => {
       const { values } = parseArgs({
         args,
         options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
       });
-      if (!values.file) return usage('--file is required: the key backup to restore from');
+      if (!values.file) return usage('--file is required: the key backup file to read');
       let backup;
       try {
         backup = await readKeyBackup(values.file);
