@@ -49,10 +49,21 @@ export function App() {
     return <SignIn notice={state.notice} onSignedIn={() => void loadMe()} />;
   }
 
+  // The tokens leave this tab whatever the answer: a sign-out never leaves a session usable here.
   const signOut = async () => {
-    await api.POST('/api/auth/logout/', { body: {} });
+    let ended = false;
+    try {
+      ended = (await api.POST('/api/auth/logout/', { body: {} })).response.ok;
+    } catch {
+      ended = false;
+    }
     setTokens(null);
-    setState({ kind: 'signed-out', notice: 'You have signed out.' });
+    setState({
+      kind: 'signed-out',
+      notice: ended
+        ? 'You have signed out.'
+        : 'You have signed out in this tab. The service could not be reached to end the session there; it ends by itself when it expires, or end it from Sessions after you sign in again.',
+    });
   };
   const props = { me: state.me, onSignOut: () => void signOut() };
   const [page, id] = route;
