@@ -30,6 +30,9 @@ describe('route gates (default deny)', () => {
     const app = Fastify();
     registerAuth(app, {} as never);
     expect(() => app.get('/api/undeclared/', () => ({}))).toThrow(/declares no auth/);
+    // Under the console's prefix too: only its static-file routes are public without saying so.
+    expect(() => app.get('/admin/api/users/', () => ({}))).toThrow(/declares no auth/);
+    expect(() => app.get('/admin/*', () => ({}))).not.toThrow();
     await app.close();
   });
 

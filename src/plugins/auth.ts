@@ -78,9 +78,13 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
 
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
-    // Routes that plugins register themselves: CORS preflight, the API documentation, the console's files.
+    // Routes that plugins register themselves: CORS preflight, the API documentation, the console's files
+    // (exactly the two routes of its static-file plugin: any other route under /admin/ must declare a gate).
     const pluginRoute =
-      route.method === 'OPTIONS' || route.url.startsWith(DOCS_PREFIX) || route.url.startsWith(CONSOLE_PREFIX);
+      route.method === 'OPTIONS' ||
+      route.url.startsWith(DOCS_PREFIX) ||
+      route.url === CONSOLE_PREFIX ||
+      route.url === `${CONSOLE_PREFIX}*`;
     if (auth === undefined && pluginRoute) {
       route.config = { ...route.config, auth: 'public-ignore-token', rateLimit: false, database: false };
       for (const method of [route.method].flat())

@@ -23,6 +23,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     RATE_LIMIT_REFRESH: 'off',
     RATE_LIMIT_SENSITIVE_USER: 'off',
     LOCKOUT_IP_THRESHOLD: '1000',
+    // No staff console, whether or not `npm run build` left one in dist/ (tests that want it set their own).
+    CONSOLE_DIR: '/nonexistent/pss-console',
     // Jobs run in the test's own process (a test that wants the queue and a worker says so).
     JOB_RUNNER: 'in-process',
     ...overrides,
