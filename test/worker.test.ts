@@ -150,9 +150,15 @@ describe.runIf(enabled)('a worker process runs the jobs the web process enqueues
         .onConflictDoUpdate({ target: jobScheduleRuns.job, set: { lastSlot: missed } });
       const worker = startWorker(workerEnv);
       workers.push(worker);
+      const today = slotAtOrBefore('0 2 * * *', c.config.timeZone, new Date()).getTime();
+      // The run deletes the sessions, then records its slot: wait for both.
       await waitUntil(
-        'the missed cleanup to run',
-        async () => (await c.db.select().from(sessions).where(eq(sessions.userId, user.id))).length === 0,
+        'the missed cleanup to run and record its slot',
+        async () =>
+          (await c.db.select().from(sessions).where(eq(sessions.userId, user.id))).length === 0 &&
+          (
+            await c.db.select().from(jobScheduleRuns).where(eq(jobScheduleRuns.job, 'sessions.cleanup'))
+          )[0]?.lastSlot.getTime() === today,
       );
       const [run] = await c.db
         .select()
