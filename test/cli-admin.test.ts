@@ -1,5 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, sessions } from '../src/db/schema.js';
 import { authCommands } from '../src/modules/auth/cli.js';
 import { currentTotp } from '../src/modules/auth/two-factor/totp.js';
@@ -12,6 +12,7 @@ import {
   type TestApp,
   type TestUser,
 } from './helpers/app.js';
+import { runCommand } from './helpers/cli.js';
 
 /**
  * Operator commands replacing the original's Django admin actions (spec operations.md §3):
@@ -34,27 +35,7 @@ afterAll(async () => {
 });
 
 /** Runs a command; returns its exit code and what it wrote. */
-async function cli(name: string, ...args: string[]) {
-  const command = authCommands[name];
-  if (!command) throw new Error(`no command ${name}`);
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await command.run(args, async () => t.c);
-    return { code, out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const cli = (name: string, ...args: string[]) => runCommand(authCommands, name, args, async () => t.c);
 
 const post = (url: string, payload: object, token?: string) =>
   t.request({ method: 'POST', url, payload, ...(token ? { token } : {}) });

@@ -13,6 +13,7 @@ import {
   type TestApp,
   type TestUser,
 } from './helpers/app.js';
+import { runCommand } from './helpers/cli.js';
 
 /**
  * Key backups (docs/privacy.md#key-backups): `KEY_BACKUP_DIR` gets a daily file of the wrapped data
@@ -42,27 +43,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(name: string, ...args: string[]) {
-  const command = keyCommands[name];
-  if (!command) throw new Error(`no command ${name}`);
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await command.run(args, async () => t.c);
-    return { code, out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const cli = (name: string, ...args: string[]) => runCommand(keyCommands, name, args, async () => t.c);
 
 const journal = (who: TestUser, activities: string) =>
   t.request({

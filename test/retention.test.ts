@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeCompletedRequests } from '../src/modules/privacy/deletion/service.js';
 import { retentionCommands } from '../src/modules/privacy/retention/cli.js';
+import { runCommand } from './helpers/cli.js';
 import { retentionJobs } from '../src/modules/privacy/retention/jobs.js';
 import {
   cancelInactivitySchedule,
@@ -455,22 +456,8 @@ describe('completed requests are purged after their retention date', () => {
 
 describe('CLI and jobs', () => {
   async function cli(name: string, args: string[]) {
-    const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    try {
-      const code = await retentionCommands[name]!.run(args, async () => t.c);
-      return { code, out: out.join('') };
-    } finally {
-      spy.mockRestore();
-      err.mockRestore();
-    }
+    const r = await runCommand(retentionCommands, name, args, async () => t.c);
+    return { code: r.code, out: r.out + r.err };
   }
 
   it('retention:inactive-accounts prints the counts; exempt and unexempt work by e-mail', async () => {
